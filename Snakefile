@@ -1,0 +1,16 @@
+# balancebc: generate → label → weights → train → evaluate → report.
+# `snakemake --cores 8` runs everything; dvc.yaml mirrors this DAG stage for stage.
+
+configfile: "params.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/policy.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        [paths.report_files(s) for s in SCENARIOS],
+    default_target: True

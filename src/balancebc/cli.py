@@ -1,0 +1,168 @@
+"""`balancebc <stage>`: one command per pipeline stage, used verbatim by the Snakefile's
+rules and dvc.yaml's stages. Paths come from :mod:`balancebc.paths`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from balancebc import paths
+from balancebc.errors import BalanceBCError
+
+
+class _Tee:
+    """Copy what the stage prints to its log file (Snakemake's ``log:``)."""
+
+    def __init__(self, stream, log):
+        self.stream, self.log = stream, log
+
+    def write(self, text):
+        self.stream.write(text)
+        self.log.write(text)
+        return len(text)
+
+    def flush(self):
+        self.stream.flush()
+        self.log.flush()
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+def _require(params: dict, args) -> None:
+    scenarios, methods = params["scenarios"], params["methods"]
+    if args.scenario not in scenarios:
+        raise BalanceBCError(f"--scenario {args.scenario!r}: not in params.yaml scenarios "
+                             f"(expected one of {sorted(scenarios)})")
+    if getattr(args, "method", None) is not None and args.method not in methods:
+        raise BalanceBCError(f"--method {args.method!r}: not in params.yaml methods "
+                             f"(expected one of {sorted(methods)})")
+    if getattr(args, "seed", None) is not None and args.seed not in params["seeds"]:
+        raise BalanceBCError(f"--seed {args.seed}: not in params.yaml seeds {params['seeds']}")
+
+
+def cmd_check(params, args):
+    print(f"{args.params}: valid")
+
+
+def cmd_generate(params, args):
+    from balancebc.stages.generate import generate
+    counts = generate(params["scenarios"][args.scenario], paths.dataset(args.scenario))
+    print(f"wrote {paths.dataset(args.scenario)}: demos per behavior {counts}")
+
+
+def cmd_label(params, args):
+    from balancebc.io.atomic import write_json
+    from balancebc.stages.label import ground_truth_labels
+    behaviors = list(params["scenarios"][args.scenario]["regions"])
+    labels = ground_truth_labels(paths.dataset(args.scenario), behaviors)
+    write_json(paths.labels(args.scenario), labels)
+    for b, e in labels["behaviors"].items():
+        print(f"{b}: {e['demos']} demos ({e['train_demos']} train, {e['valid_demos']} valid), "
+              f"{e['samples']} samples")
+
+
+def cmd_weights(params, args):
+    from balancebc.io.atomic import read_json, write_json
+    from balancebc.stages.weights import solve
+    labels = read_json(paths.labels(args.scenario), "labels file")
+    result = solve(args.method, params["methods"][args.method], labels)
+    write_json(paths.weights(args.scenario, args.method), result)
+    print(f"{args.method}: " + ", ".join(f"{b}={w:.3f}" for b, w in result["weights"].items()))
+
+
+def cmd_train(params, args):
+    from balancebc.io.atomic import read_json
+    from balancebc.io.robomimic_hdf5 import open_dataset
+    from balancebc.scenarios.pick import POLICY_OBS_KEYS
+    from balancebc.stages.train import train
+    s = args.scenario
+    open_dataset(paths.dataset(s)).close()  # a clear error for a missing or corrupt file
+    train(paths.dataset(s), read_json(paths.labels(s), "labels file"),
+          read_json(paths.weights(s, args.method), "weights file"), params["train"], args.seed,
+          POLICY_OBS_KEYS, paths.train_dir(s, args.method, args.seed),
+          {"scenario": s, "method": args.method})
+
+
+def cmd_evaluate(params, args):
+    from balancebc import tracking
+    from balancebc.io.atomic import read_json, write_json
+    from balancebc.io.robomimic_hdf5 import env_args, open_dataset
+    from balancebc.stages.evaluate import evaluate
+    s, ev = args.scenario, params["evaluate"]
+    with open_dataset(paths.dataset(s)) as f:
+        env = env_args(f)
+    checkpoint = paths.checkpoint(s, args.method, args.seed)
+    if not Path(checkpoint).is_file():
+        raise BalanceBCError(f"{checkpoint}: checkpoint not found (run the train stage first)")
+    behaviors = read_json(paths.weights(s, args.method), "weights file")["behaviors"]
+    result = evaluate(checkpoint, env, behaviors, ev["episodes"], args.seed, ev["workers"])
+    out = paths.evaluation(s, args.method, args.seed)
+    write_json(out, {"scenario": s, "method": args.method, "seed": args.seed, "behaviors": result})
+    for b, r in result.items():
+        print(f"{b}: success {r['successes']}/{r['episodes']}")
+    tracking.log_run(experiment=s, run_name=f"evaluate/{args.method}/seed{args.seed}",
+                     params={**tracking.flatten("evaluate", ev), "seed": args.seed, "checkpoint": checkpoint},
+                     tags={"stage": "evaluate", "method": args.method, "seed": args.seed, "scenario": s},
+                     metrics={f"success/{b}": r["success_rate"] for b, r in result.items()},
+                     artifacts=[out])
+
+
+def cmd_report(params, args):
+    from balancebc.stages.report import report
+    written = report(args.scenario, list(params["methods"]), params["seeds"])
+    print("wrote " + ", ".join(written))
+
+
+STAGES = {
+    "check-params": (cmd_check, []),
+    "generate": (cmd_generate, ["scenario"]),
+    "label": (cmd_label, ["scenario"]),
+    "weights": (cmd_weights, ["scenario", "method"]),
+    "train": (cmd_train, ["scenario", "method", "seed"]),
+    "evaluate": (cmd_evaluate, ["scenario", "method", "seed"]),
+    "report": (cmd_report, ["scenario"]),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="balancebc", description=__doc__)
+    sub = p.add_subparsers(dest="stage", required=True)
+    for name, (_, needs) in STAGES.items():
+        s = sub.add_parser(name)
+        s.add_argument("--params", default="params.yaml", help="parameter file (default: params.yaml)")
+        if "scenario" in needs:
+            s.add_argument("--scenario", required=True)
+        if "method" in needs:
+            s.add_argument("--method", required=True)
+        if "seed" in needs:
+            s.add_argument("--seed", required=True, type=int)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    from balancebc.params import load
+    log_file = None
+    try:
+        params = load(args.params)
+        if args.stage != "check-params":
+            _require(params, args)
+            log_path = Path(paths.log(args.stage, args.scenario, getattr(args, "method", None),
+                                      getattr(args, "seed", None)))
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            log_file = log_path.open("w")
+            sys.stdout, sys.stderr = _Tee(sys.stdout, log_file), _Tee(sys.stderr, log_file)
+        STAGES[args.stage][0](params, args)
+        return 0
+    except BalanceBCError as exc:
+        print(f"balancebc {args.stage}: error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if log_file is not None:
+            sys.stdout, sys.stderr = sys.stdout.stream, sys.stderr.stream
+            log_file.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

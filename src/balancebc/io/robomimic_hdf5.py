@@ -1,0 +1,95 @@
+"""robomimic's HDF5 dataset format: writing demos and filter keys, reading them back
+with errors that name the file and the key.
+
+Layout (robomimic "Dataset Structure"): ``data`` with attrs ``total`` and ``env_args``
+(JSON), groups ``data/demo_<i>`` with ``actions``, ``states``, ``rewards``, ``dones``,
+``obs/<key>``, ``next_obs/<key>`` and attrs ``num_samples``, ``model_file``; filter keys
+``mask/<name>``: 1-D arrays of demo names as bytes.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from balancebc.errors import BalanceBCError
+from balancebc.io.atomic import atomic_path
+
+
+@dataclass
+class Demo:
+    actions: np.ndarray
+    states: np.ndarray
+    rewards: np.ndarray
+    dones: np.ndarray
+    obs: dict[str, np.ndarray]
+    next_obs: dict[str, np.ndarray]
+    model_file: str = ""
+    attrs: dict = field(default_factory=dict)
+
+
+def demo_name(index: int) -> str:
+    return f"demo_{index}"
+
+
+def write_dataset(path: str | Path, demos: list[Demo], env_args: dict,
+                  masks: dict[str, list[str]]) -> None:
+    """Write ``demos`` as ``demo_0..`` with ``masks`` as filter keys, atomically."""
+    with atomic_path(path) as tmp:
+        with h5py.File(tmp, "w") as f:
+            data = f.create_group("data")
+            total = 0
+            for i, demo in enumerate(demos):
+                g = data.create_group(demo_name(i))
+                for key in ("actions", "states", "rewards", "dones"):
+                    g.create_dataset(key, data=getattr(demo, key))
+                for prefix in ("obs", "next_obs"):
+                    for key, value in getattr(demo, prefix).items():
+                        g.create_dataset(f"{prefix}/{key}", data=value)
+                g.attrs["num_samples"] = len(demo.actions)
+                g.attrs["model_file"] = demo.model_file
+                for key, value in demo.attrs.items():
+                    g.attrs[key] = value
+                total += len(demo.actions)
+            data.attrs["total"] = total
+            data.attrs["env_args"] = json.dumps(env_args)
+            for name, members in masks.items():
+                f.create_dataset(f"mask/{name}", data=np.array(members, dtype="S"))
+
+
+def open_dataset(path: str | Path) -> h5py.File:
+    """Open a robomimic file read-only, with a clear error when it is missing or not HDF5."""
+    path = Path(path)
+    if not path.is_file():
+        raise BalanceBCError(f"{path}: dataset file not found")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise BalanceBCError(f"{path}: not a readable HDF5 file ({exc.__class__.__name__}: "
+                             f"{str(exc).split('(')[0].strip()})") from None
+    if "data" not in f:
+        f.close()
+        raise BalanceBCError(f"{path}: not a robomimic dataset: no 'data' group")
+    return f
+
+
+def env_args(f: h5py.File) -> dict:
+    raw = f["data"].attrs.get("env_args")
+    if raw is None:
+        raise BalanceBCError(f"{f.filename}: data.attrs['env_args'] is missing")
+    return json.loads(raw)
+
+
+def read_masks(f: h5py.File) -> dict[str, list[str]]:
+    """All filter keys: name → demo names (decoded)."""
+    if "mask" not in f:
+        return {}
+    return {name: [m.decode() if isinstance(m, bytes) else str(m) for m in f[f"mask/{name}"][()]]
+            for name in f["mask"]}
+
+
+def demo_lengths(f: h5py.File) -> dict[str, int]:
+    return {name: int(g.attrs.get("num_samples", len(g["actions"]))) for name, g in f["data"].items()}

@@ -1,0 +1,47 @@
+"""Where every artefact lives. The Snakefile, dvc.yaml and the stages all use these
+paths, so a stage's command needs only the scenario, method and seed."""
+from __future__ import annotations
+
+
+def dataset(scenario: str) -> str:
+    return f"data/{scenario}/dataset.hdf5"
+
+
+def labels(scenario: str) -> str:
+    return f"data/{scenario}/labels.json"
+
+
+def weights(scenario: str, method: str) -> str:
+    return f"results/{scenario}/weights/{method}.json"
+
+
+def train_dir(scenario: str, method: str, seed) -> str:
+    return f"results/{scenario}/train/{method}/seed{seed}"
+
+
+def checkpoint(scenario: str, method: str, seed) -> str:
+    return f"{train_dir(scenario, method, seed)}/model.pth"
+
+
+def train_log(scenario: str, method: str, seed) -> str:
+    return f"{train_dir(scenario, method, seed)}/train_log.json"
+
+
+def evaluation(scenario: str, method: str, seed) -> str:
+    return f"results/{scenario}/eval/{method}/seed{seed}.json"
+
+
+def report_dir(scenario: str) -> str:
+    return f"results/{scenario}/report"
+
+
+REPORT_FILES = ("success.csv", "success.md", "success.png", "weights.md", "metrics.json")
+
+
+def report_files(scenario: str) -> list[str]:
+    return [f"{report_dir(scenario)}/{name}" for name in REPORT_FILES]
+
+
+def log(stage: str, scenario: str, method: str | None = None, seed=None) -> str:
+    parts = [p for p in (scenario, method, None if seed is None else f"seed{seed}") if p is not None]
+    return f"logs/{stage}/{'/'.join(parts)}.log"

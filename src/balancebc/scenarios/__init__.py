@@ -1,0 +1,1 @@
+"""Scenarios: named ways to obtain a labelled dataset and to evaluate each behavior."""

@@ -1,0 +1,1 @@
+"""Pipeline stages, one module each; every stage is one `balancebc <stage>` command."""

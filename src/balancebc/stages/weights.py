@@ -1,0 +1,59 @@
+"""weights: per-behavior sampling weights, one file per method.
+
+``natural``: w_k = n_k / sum_j n_j (plain BC). ``uniform``: w_k = 1/K (eq. 8).
+``temperature``: w_k ∝ n_k^(1/tau); with ``schedule: cosine`` tau warms from ``tau`` to
+``tau_end`` along a cosine over training (Patil et al.), so rare behaviors are sampled
+more towards the end. n_k counts the behavior's training samples.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+TRACE_POINTS = 11
+
+
+def temperature_at(spec: dict, progress: float) -> float:
+    tau = spec["tau"]
+    if spec.get("schedule", "constant") == "cosine":
+        tau_end = spec.get("tau_end", 5.0)
+        return tau_end + (tau - tau_end) * (1 + math.cos(math.pi * progress)) / 2
+    return tau
+
+
+def weights_at(spec: dict, counts: dict[str, int], progress: float = 1.0) -> dict[str, float]:
+    """Weights of the behaviors at ``progress`` ∈ [0, 1] of training."""
+    names = list(counts)
+    n = np.array([counts[k] for k in names], dtype=float)
+    kind = spec["kind"]
+    if kind == "natural":
+        w = n
+    elif kind == "uniform":
+        w = np.ones_like(n)
+    elif kind == "temperature":
+        w = n ** (1.0 / temperature_at(spec, progress))
+    else:
+        raise ValueError(f"unknown weighting kind {kind!r}")
+    w = w / w.sum()
+    return {k: float(v) for k, v in zip(names, w)}
+
+
+def is_scheduled(spec: dict) -> bool:
+    return spec.get("schedule", "constant") != "constant"
+
+
+def solve(method: str, spec: dict, labels: dict) -> dict:
+    counts = {b: e["train_samples"] for b, e in labels["behaviors"].items()}
+    trace = [{"progress": t, "weights": weights_at(spec, counts, t)}
+             for t in np.linspace(0, 1, TRACE_POINTS if is_scheduled(spec) else 1)]
+    return {
+        "method": method,
+        "spec": spec,
+        "behaviors": list(counts),
+        "counts": counts,
+        "demos": {b: e["train_demos"] for b, e in labels["behaviors"].items()},
+        "weights": weights_at(spec, counts, 1.0),
+        "scheduled": is_scheduled(spec),
+        "trace": trace,
+    }

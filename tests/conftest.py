@@ -1,0 +1,46 @@
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = REPO / "tests" / "params_tiny.yaml"
+BIN = Path(sys.executable).parent
+
+
+def tiny_params() -> dict:
+    return yaml.safe_load(TINY.read_text())
+
+
+def run(cmd, cwd, check=True, **kw):
+    """Run a command with the environment's scripts (balancebc, snakemake, dvc) on PATH."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", **kw.pop("env", {})}
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, shell=isinstance(cmd, str), **kw)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{cmd} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def make_project(dest: Path, params: dict | None = None) -> Path:
+    """A copy of the pipeline's definition (not its results) with ``params`` as params.yaml,
+    in a fresh git + DVC repository."""
+    for name in ("Snakefile", "dvc.yaml", "workflow", ".gitignore"):
+        src = REPO / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
+    (dest / "params.yaml").write_text(yaml.safe_dump(params or tiny_params(), sort_keys=False))
+    run("git init -q && git config user.email t@t && git config user.name t && dvc init -q", dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory) -> Path:
+    """A small generated `pick` dataset (two demos per region), shared by the tests."""
+    from balancebc.stages.generate import generate
+    out = tmp_path_factory.mktemp("tiny") / "dataset.hdf5"
+    scenario = tiny_params()["scenarios"]["pick"]
+    generate({**scenario, "demos": {"left": 2, "middle": 2, "right": 2}}, str(out))
+    return out

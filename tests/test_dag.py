@@ -1,0 +1,40 @@
+"""The Snakefile and dvc.yaml describe the same DAG with the same commands."""
+import re
+
+import pytest
+
+from conftest import make_project, run
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    return make_project(tmp_path_factory.mktemp("dag"))
+
+
+def _dot_edges(dot: str) -> tuple[set, set]:
+    labels = dict(re.findall(r'^\s*(\w+)\s*\[.*?label\s*=\s*"([^"\\]+)', dot, re.M))
+    edges = {(labels.get(a, a), labels.get(b, b)) for a, b in re.findall(r'^\s*"?([\w@.\-/]+)"?\s*->\s*"?([\w@.\-/]+)"?', dot, re.M)}
+    return set(labels.values()), edges
+
+
+def test_rule_graph_equals_dvc_stage_graph(project):
+    snake_nodes, snake_edges = _dot_edges(run("snakemake --rulegraph --cores 1", project).stdout)
+    snake_nodes.discard("all")
+    snake_edges = {e for e in snake_edges if "all" not in e}
+    dvc_dot = run("dvc dag --dot", project).stdout
+    dvc_edges = {(a.split("@")[0], b.split("@")[0])
+                 for a, b in re.findall(r'"([^"]+)"\s*->\s*"([^"]+)"', dvc_dot)}
+    dvc_nodes = {n.split("@")[0] for n in re.findall(r'"([^"]+)"', dvc_dot)}
+    assert snake_nodes == dvc_nodes == {"generate", "label", "weights", "train", "evaluate", "report"}
+    assert snake_edges == dvc_edges
+    assert ("train", "evaluate") in dvc_edges and ("weights", "train") in dvc_edges
+
+
+def test_every_job_runs_the_same_command_in_both(project):
+    proc = run("snakemake -n -p --forceall --cores 1", project)
+    snake_cmds = set(re.findall(r"^Shell command: (balancebc [^\n]+?)\s*$", proc.stdout + proc.stderr, re.M))
+    dvc = run("dvc repro --dry --force", project).stdout
+    dvc_cmds = set(re.findall(r"^> (balancebc [^\n]+?)\s*$", dvc, re.M))
+    # tiny params: 1 scenario, 2 methods, 2 seeds
+    assert len(snake_cmds) == 1 + 1 + 2 + 4 + 4 + 1
+    assert snake_cmds == dvc_cmds

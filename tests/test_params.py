@@ -1,0 +1,53 @@
+import copy
+
+import pytest
+import yaml
+
+from balancebc.errors import BalanceBCError
+from balancebc.params import load, validate
+
+from conftest import REPO, run, tiny_params
+
+
+def test_default_and_tiny_params_are_valid():
+    load(REPO / "params.yaml")
+    validate(tiny_params())
+
+
+@pytest.mark.parametrize("mutate, expected", [
+    (lambda p: p.update(extra=1), "(top level): Additional properties are not allowed ('extra' was unexpected)"),
+    (lambda p: p["train"].update(steps="many"), "train.steps: 'many' is not of type 'integer'"),
+    (lambda p: p["scenarios"]["pick"]["demos"].update(right=-3), "scenarios.pick.demos.right: -3 is less than the minimum of 1"),
+    (lambda p: p["methods"].update(magic={"kind": "magic"}), "methods.magic.kind: 'magic' is not allowed; expected one of"),
+    (lambda p: p["methods"]["natural"].update(tau=2), "methods.natural: Additional properties are not allowed ('tau' was unexpected)"),
+    (lambda p: p["scenarios"]["pick"]["demos"].pop("right"), "scenarios.pick.demos: expected one count per region"),
+    (lambda p: p.pop("seeds"), "'seeds' is a required property"),
+])
+def test_invalid_params_name_the_key(mutate, expected):
+    params = copy.deepcopy(tiny_params())
+    mutate(params)
+    with pytest.raises(BalanceBCError) as err:
+        validate(params)
+    assert expected in str(err.value)
+
+
+def test_cli_reports_invalid_params_without_traceback_and_writes_nothing(tmp_path):
+    params = tiny_params()
+    params["scenarios"]["pick"]["demos"]["right"] = -1
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    proc = run("balancebc generate --scenario pick", tmp_path, check=False)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "scenarios.pick.demos.right: -1 is less than the minimum of 1" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) <= 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
+
+
+def test_snakemake_refuses_invalid_params(tmp_path):
+    from conftest import make_project
+    params = tiny_params()
+    params["methods"]["natural"]["kind"] = "plain"
+    make_project(tmp_path, params)
+    proc = run("snakemake -n --cores 1", tmp_path, check=False)
+    assert proc.returncode != 0
+    assert "methods.natural.kind: 'plain' is not allowed" in proc.stdout + proc.stderr

@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+
+from balancebc.stages.train import per_sample_probabilities
+from balancebc.stages.weights import solve, temperature_at, weights_at
+
+COUNTS = {"left": 1200, "middle": 1000, "right": 150}
+
+
+def test_natural_is_the_share_of_samples():
+    w = weights_at({"kind": "natural"}, COUNTS)
+    total = sum(COUNTS.values())
+    assert w == pytest.approx({k: n / total for k, n in COUNTS.items()})
+
+
+def test_uniform_is_one_over_k():
+    assert weights_at({"kind": "uniform"}, COUNTS) == pytest.approx({k: 1 / 3 for k in COUNTS})
+
+
+def test_temperature_interpolates_between_natural_and_uniform():
+    natural = weights_at({"kind": "natural"}, COUNTS)
+    assert weights_at({"kind": "temperature", "tau": 1.0}, COUNTS) == pytest.approx(natural)
+    hot = weights_at({"kind": "temperature", "tau": 1e6}, COUNTS)
+    assert hot == pytest.approx({k: 1 / 3 for k in COUNTS}, abs=1e-4)
+    rare = [weights_at({"kind": "temperature", "tau": t}, COUNTS)["right"] for t in (1, 2, 4, 8)]
+    assert np.all(np.diff(rare) > 0), "a hotter temperature must up-weight the rare behavior"
+    w2 = weights_at({"kind": "temperature", "tau": 2.0}, COUNTS)
+    z = sum(n ** 0.5 for n in COUNTS.values())
+    assert w2["right"] == pytest.approx(150 ** 0.5 / z)
+
+
+def test_cosine_schedule_warms_from_tau_to_tau_end():
+    spec = {"kind": "temperature", "tau": 1.0, "tau_end": 5.0, "schedule": "cosine"}
+    assert temperature_at(spec, 0.0) == pytest.approx(1.0)
+    assert temperature_at(spec, 0.5) == pytest.approx(3.0)
+    assert temperature_at(spec, 1.0) == pytest.approx(5.0)
+    taus = [temperature_at(spec, t) for t in np.linspace(0, 1, 11)]
+    assert np.all(np.diff(taus) > 0)
+
+
+def test_solve_records_counts_weights_and_trace():
+    labels = {"behaviors": {k: {"train_samples": n, "train_demos": n // 50} for k, n in COUNTS.items()}}
+    spec = {"kind": "temperature", "tau": 1.0, "tau_end": 5.0, "schedule": "cosine"}
+    out = solve("warm", spec, labels)
+    assert out["counts"] == COUNTS and out["scheduled"]
+    assert out["trace"][0]["weights"] == pytest.approx(weights_at({"kind": "natural"}, COUNTS))
+    assert out["weights"] == pytest.approx(weights_at({"kind": "temperature", "tau": 5.0}, COUNTS))
+
+
+def test_per_sample_probabilities_give_each_behavior_its_weight():
+    behavior = np.array([0] * 60 + [1] * 30 + [2] * 10)
+    weights = {"a": 0.2, "b": 0.3, "c": 0.5}
+    p = per_sample_probabilities(behavior, weights, ["a", "b", "c"])
+    assert p.sum() == pytest.approx(1.0)
+    assert [p[behavior == k].sum() for k in range(3)] == pytest.approx([0.2, 0.3, 0.5])
+    # and a torch sampler drawing with them hits those shares
+    import torch
+    draws = torch.multinomial(torch.as_tensor(p), 40000, replacement=True, generator=torch.Generator().manual_seed(0))
+    shares = np.bincount(behavior[draws.numpy()], minlength=3) / 40000
+    assert shares == pytest.approx([0.2, 0.3, 0.5], abs=0.01)
