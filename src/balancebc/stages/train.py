@@ -40,6 +40,11 @@ def make_config(dataset: str, obs_keys: list[str], train: dict, seed: int):
         config.observation.modalities.obs.rgb = []
         config.algo.actor_layer_dims = list(train["hidden"])
         config.algo.optim_params.policy.learning_rate.initial = train["learning_rate"]
+        decay = train.get("lr_decay")
+        if decay:  # robomimic's MultiStepLR, stepped once per epoch
+            config.algo.optim_params.policy.learning_rate.epoch_schedule = [
+                max(1, round(decay["at"] * config.train.num_epochs))]
+            config.algo.optim_params.policy.learning_rate.decay_factor = decay["factor"]
         config.algo.gmm.enabled = False
         config.experiment.validate = True
     return config
