@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from scipy.stats import binomtest
 
 from balancebc import paths
 from balancebc.io.atomic import atomic_path, read_json, write_json, write_text
@@ -18,22 +19,28 @@ def collect(scenario: str, methods: list[str], seeds: list[int]) -> tuple[list[d
                     for s in seeds}
         for behavior in weights[method]["behaviors"]:
             rates = np.array([per_seed[s][behavior]["success_rate"] for s in seeds])
+            successes = sum(per_seed[s][behavior]["successes"] for s in seeds)
+            episodes = sum(per_seed[s][behavior]["episodes"] for s in seeds)
+            ci = binomtest(successes, episodes).proportion_ci(0.95, method="wilson")
             rows.append({"method": method, "behavior": behavior,
                          "weight": weights[method]["weights"][behavior],
                          "mean": float(rates.mean()), "std": float(rates.std(ddof=1)) if len(rates) > 1 else 0.0,
                          "seeds": len(seeds),
-                         "episodes": int(sum(per_seed[s][behavior]["episodes"] for s in seeds)),
+                         "episodes": int(episodes), "successes": int(successes),
+                         "ci95": [float(ci.low), float(ci.high)],
                          "per_seed": {str(s): float(r) for s, r in zip(seeds, rates)}})
     return rows, weights
 
 
 def to_csv(rows: list[dict], seeds: list[int]) -> str:
-    head = ["method", "behavior", "weight", "success_mean", "success_std", "seeds", "episodes"]
+    head = ["method", "behavior", "weight", "success_mean", "success_std", "seeds", "episodes",
+            "successes", "pooled_ci95_low", "pooled_ci95_high"]
     head += [f"seed{s}" for s in seeds]
     lines = [",".join(head)]
     for r in rows:
         lines.append(",".join([r["method"], r["behavior"], f"{r['weight']:.4f}", f"{r['mean']:.4f}",
-                               f"{r['std']:.4f}", str(r["seeds"]), str(r["episodes"])]
+                               f"{r['std']:.4f}", str(r["seeds"]), str(r["episodes"]), str(r["successes"]),
+                               f"{r['ci95'][0]:.4f}", f"{r['ci95'][1]:.4f}"]
                               + [f"{r['per_seed'][str(s)]:.4f}" for s in seeds]))
     return "\n".join(lines) + "\n"
 
@@ -47,6 +54,12 @@ def to_markdown(scenario: str, rows: list[dict], seeds: list[int]) -> str:
     for m in methods:
         out.append(f"| {m} | " + " | ".join(f"{cell[m, b]['mean']:.2f} ± {cell[m, b]['std']:.2f}"
                                             for b in behaviors) + " |")
+    out += ["", "Pooled over seeds: successes / episodes [95% Wilson interval]", "",
+            "| method | " + " | ".join(behaviors) + " |", "|---|" + "---|" * len(behaviors)]
+    for m in methods:
+        out.append(f"| {m} | " + " | ".join(
+            f"{cell[m, b]['successes']}/{cell[m, b]['episodes']} [{cell[m, b]['ci95'][0]:.2f}, {cell[m, b]['ci95'][1]:.2f}]"
+            for b in behaviors) + " |")
     return "\n".join(out) + "\n"
 
 
@@ -57,13 +70,15 @@ def weights_markdown(scenario: str, weights: dict) -> str:
            "| method | " + " | ".join(f"{b} (n={counts[b]})" for b in behaviors) + " | schedule |",
            "|---|" + "---|" * (len(behaviors) + 1)]
     for m, w in weights.items():
-        sched = "cosine " + " → ".join(f"{t['weights'][behaviors[-1]]:.3f}" for t in w["trace"][::5]) \
-            if w["scheduled"] else "fixed"
+        sched = "fixed"
+        if w["scheduled"]:
+            start = "/".join(f"{w['trace'][0]['weights'][b]:.3f}" for b in behaviors)
+            sched = f"{w['spec']['schedule']}, from {start} at the start"
         out.append(f"| {m} | " + " | ".join(f"{w['weights'][b]:.3f}" for b in behaviors) + f" | {sched} |")
     return "\n".join(out) + "\n"
 
 
-def bar_chart(path: Path, scenario: str, rows: list[dict]) -> None:
+def bar_chart(path: Path, scenario: str, rows: list[dict], demos: dict[str, int]) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -81,8 +96,7 @@ def bar_chart(path: Path, scenario: str, rows: list[dict]) -> None:
         for p, b in zip(pos, behaviors):
             seeds = list(cell[m, b]["per_seed"].values())
             ax.scatter([p] * len(seeds), seeds, s=8, color="black", zorder=3)
-    ax.set_xticks(x, [f"{b}\n(w_natural={cell[methods[0], b]['weight']:.2f})" if methods[0] == "natural"
-                      else b for b in behaviors])
+    ax.set_xticks(x, [f"{b}\n({demos[b]} train demos)" for b in behaviors])
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("success rate")
     ax.set_title(f"{scenario}: success per behavior")
@@ -100,7 +114,7 @@ def report(scenario: str, methods: list[str], seeds: list[int]) -> list[str]:
     write_text(out / "success.csv", to_csv(rows, seeds))
     write_text(out / "success.md", to_markdown(scenario, rows, seeds))
     write_text(out / "weights.md", weights_markdown(scenario, weights))
-    bar_chart(out / "success.png", scenario, rows)
+    bar_chart(out / "success.png", scenario, rows, next(iter(weights.values()))["demos"])
     write_json(out / "metrics.json", {m: {r["behavior"]: round(r["mean"], 4) for r in rows if r["method"] == m}
                                       for m in methods})
     return paths.report_files(scenario)
