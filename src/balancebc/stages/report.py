@@ -85,7 +85,7 @@ def bar_chart(path: Path, scenario: str, rows: list[dict], demos: dict[str, int]
     behaviors = list(dict.fromkeys(r["behavior"] for r in rows))
     methods = list(dict.fromkeys(r["method"] for r in rows))
     cell = {(r["method"], r["behavior"]): r for r in rows}
-    fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(behaviors) * max(1, len(methods)) / 3, 3.6))
+    fig, ax = plt.subplots(figsize=(3.0 + 1.3 * len(behaviors) * max(1, len(methods)) / 3, 3.6))
     width = 0.8 / len(methods)
     x = np.arange(len(behaviors))
     for i, m in enumerate(methods):
@@ -100,7 +100,7 @@ def bar_chart(path: Path, scenario: str, rows: list[dict], demos: dict[str, int]
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("success rate")
     ax.set_title(f"{scenario}: success per behavior")
-    ax.legend(fontsize=8, ncol=2, frameon=False)
+    ax.legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     with atomic_path(path) as tmp:
