@@ -147,5 +147,5 @@ def train(dataset: str, labels: dict, weights_file: dict, train: dict, seed: int
                 "dataset": dataset},
         tags={"stage": "train", "method": run_info["method"], "seed": seed, "scenario": run_info["scenario"]},
         history=[{k: v for k, v in row.items() if k not in ("epoch", "step")} for row in history],
-        artifacts=[out_dir / "train_log.json"])
+        artifacts=[out_dir / "train_log.json", ckpt])
     return summary
