@@ -25,7 +25,7 @@ def test_rule_graph_equals_dvc_stage_graph(project):
     dvc_edges = {(a.split("@")[0], b.split("@")[0])
                  for a, b in re.findall(r'"([^"]+)"\s*->\s*"([^"]+)"', dvc_dot)}
     dvc_nodes = {n.split("@")[0] for n in re.findall(r'"([^"]+)"', dvc_dot)}
-    assert snake_nodes == dvc_nodes == {"generate", "label", "weights", "train", "evaluate", "report"}
+    assert snake_nodes == dvc_nodes == {"generate", "label", "reference", "weights", "train", "evaluate", "report"}
     assert snake_edges == dvc_edges
     assert ("train", "evaluate") in dvc_edges and ("weights", "train") in dvc_edges
 
@@ -35,6 +35,6 @@ def test_every_job_runs_the_same_command_in_both(project):
     snake_cmds = set(re.findall(r"^Shell command: (balancebc [^\n]+?)\s*$", proc.stdout + proc.stderr, re.M))
     dvc = run("dvc repro --dry --force", project).stdout
     dvc_cmds = set(re.findall(r"^> (balancebc [^\n]+?)\s*$", dvc, re.M))
-    # tiny params: 1 scenario, 2 methods, 2 seeds
-    assert len(snake_cmds) == 1 + 1 + 2 + 4 + 4 + 1
+    # tiny params: 2 scenarios × (generate, label, report) + 3 methods × (reference, weights) + 2 seeds × (train, evaluate)
+    assert len(snake_cmds) == 2 * (3 + 3 * 2 + 3 * 2 * 2)
     assert snake_cmds == dvc_cmds

@@ -10,7 +10,9 @@ from conftest import make_project, run, tiny_params
 
 METHODS = list(tiny_params()["methods"])
 SEEDS = tiny_params()["seeds"]
-BEHAVIORS = list(tiny_params()["scenarios"]["pick"]["regions"])
+SCENARIOS = list(tiny_params()["scenarios"])
+BEHAVIORS = {"pick": list(tiny_params()["scenarios"]["pick"]["regions"]),
+             "gaussian": list(tiny_params()["scenarios"]["gaussian"]["samples"])}
 
 
 @pytest.fixture(scope="module")
@@ -21,18 +23,23 @@ def project(tmp_path_factory):
     return project
 
 
-def test_report_covers_every_method_and_behavior(project):
-    report = project / "results/pick/report"
-    for name in ("success.csv", "success.md", "success.png", "weights.md", "metrics.json"):
+@pytest.mark.parametrize("scenario, metric", [("pick", "success_rate"), ("gaussian", "loss")])
+def test_report_covers_every_method_and_behavior(project, scenario, metric):
+    report = project / f"results/{scenario}/report"
+    for name in ("results.csv", "results.md", "results.png", "alpha.png", "weights.md", "metrics.json"):
         assert (report / name).stat().st_size > 0
-    rows = list(csv.DictReader((report / "success.csv").open()))
-    assert {(r["method"], r["behavior"]) for r in rows} == {(m, b) for m in METHODS for b in BEHAVIORS}
+    rows = list(csv.DictReader((report / "results.csv").open()))
+    assert {(r["method"], r["behavior"]) for r in rows} == {(m, b) for m in METHODS for b in BEHAVIORS[scenario]}
     for r in rows:
-        assert 0.0 <= float(r["success_mean"]) <= 1.0 and int(r["seeds"]) == len(SEEDS)
-    assert (report / "success.png").read_bytes()[:4] == b"\x89PNG"
-    # the weights table shows the rare behavior up-weighted by the warm schedule
-    weights = {r["method"]: float(r["weight"]) for r in rows if r["behavior"] == "right"}
+        assert r["metric"] == metric and int(r["seeds"]) == len(SEEDS)
+        assert float(r["mean"]) >= 0.0 and (metric != "success_rate" or float(r["mean"]) <= 1.0)
+    assert (report / "results.png").read_bytes()[:4] == b"\x89PNG"
+    # the rare behavior is up-weighted by the warm schedule and by DRO
+    rare = BEHAVIORS[scenario][-1]
+    weights = {r["method"]: float(r["weight"]) for r in rows if r["behavior"] == rare}
     assert weights["temperature_warm"] > weights["natural"]
+    table = (report / "weights.md").read_text()
+    assert "DRO (metagrad reference)" in table
 
 
 def test_checkpoints_load_as_robomimic_policies(project):
@@ -46,18 +53,21 @@ def test_checkpoints_load_as_robomimic_policies(project):
 def test_mlflow_has_every_train_and_evaluate_run(project):
     import mlflow
     client = mlflow.MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
-    exp = client.get_experiment_by_name("pick")
-    runs = client.search_runs([exp.experiment_id], max_results=1000)
-    names = sorted(r.info.run_name for r in runs)
-    expected = sorted(f"{stage}/{m}/seed{s}" for stage in ("train", "evaluate") for m in METHODS for s in SEEDS)
-    assert names == expected
-    for r in runs:
-        if r.data.tags["stage"] == "train":
-            history = client.get_metric_history(r.info.run_id, "loss_valid/right")
-            assert len(history) == 2  # one per epoch
-            assert "weight/right" in r.data.metrics
-        else:
-            assert {f"success/{b}" for b in BEHAVIORS} <= set(r.data.metrics)
+    for scenario in SCENARIOS:
+        exp = client.get_experiment_by_name(scenario)
+        runs = client.search_runs([exp.experiment_id], max_results=1000)
+        names = sorted(r.info.run_name for r in runs)
+        expected = sorted(f"{stage}/{m}/seed{s}" for stage in ("train", "evaluate") for m in METHODS for s in SEEDS)
+        assert names == expected
+        rare = BEHAVIORS[scenario][-1]
+        for r in runs:
+            if r.data.tags["stage"] == "train":
+                assert len(client.get_metric_history(r.info.run_id, f"loss_valid/{rare}")) >= 2  # per epoch
+                assert f"weight/{rare}" in r.data.metrics
+            elif scenario == "pick":
+                assert {f"success/{b}" for b in BEHAVIORS[scenario]} <= set(r.data.metrics)
+            else:
+                assert {"closed_form_distance", f"loss/{rare}", f"distance/{rare}"} <= set(r.data.metrics)
 
 
 def _snakemake_jobs(text: str) -> set:
@@ -74,14 +84,18 @@ def test_changing_one_method_reruns_only_its_jobs(project):
     params["methods"]["temperature_warm"]["tau_end"] = 3.0
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
-    expected_rules = {("weights", ("pick", "temperature_warm")), ("report", ("pick",))}
-    expected_rules |= {(stage, tuple(sorted(("pick", "temperature_warm", str(s)))))
-                       for stage in ("train", "evaluate") for s in SEEDS}
+    expected_rules, expected_stages = set(), set()
+    for sc in SCENARIOS:
+        expected_rules |= {("reference", tuple(sorted((sc, "temperature_warm")))),
+                           ("weights", tuple(sorted((sc, "temperature_warm")))), ("report", (sc,))}
+        expected_rules |= {(stage, tuple(sorted((sc, "temperature_warm", str(s)))))
+                           for stage in ("train", "evaluate") for s in SEEDS}
+        expected_stages |= {f"reference@{sc}-temperature_warm", f"weights@{sc}-temperature_warm", f"report@{sc}"}
+        expected_stages |= {f"{stage}@{sc}-temperature_warm-{s}" for stage in ("train", "evaluate") for s in SEEDS}
     proc = run("snakemake --cores 2", project, timeout=600)
     assert _snakemake_jobs(proc.stderr) == expected_rules
 
     proc = run("dvc repro", project, timeout=600)
     ran = set(re.findall(r"Running stage '([^']+)'", proc.stdout))
-    assert ran == {"weights@pick-temperature_warm", "report@pick"} | {
-        f"{stage}@pick-temperature_warm-{s}" for stage in ("train", "evaluate") for s in SEEDS}
+    assert ran == expected_stages
     assert "up to date" in run("dvc status", project).stdout

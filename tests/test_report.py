@@ -25,16 +25,18 @@ def test_report_aggregates_seeds(tmp_path, monkeypatch):
                {"behaviors": {b: {"episodes": 10, "successes": k, "success_rate": k / 10}
                               for b, k in (("common", common), ("rare", rare))}})
     report("pick", ["natural", "uniform"], [0, 1])
-    rows = {(r["method"], r["behavior"]): r for r in csv.DictReader(open(paths.report_dir("pick") + "/success.csv"))}
+    rows = {(r["method"], r["behavior"]): r for r in csv.DictReader(open(paths.report_dir("pick") + "/results.csv"))}
     rare = rows["natural", "rare"]
-    assert float(rare["success_mean"]) == pytest.approx(0.3)
-    assert float(rare["success_std"]) == pytest.approx(0.1414, abs=1e-3)  # sample std of 0.2, 0.4
+    assert float(rare["mean"]) == pytest.approx(0.3)
+    assert float(rare["std"]) == pytest.approx(0.1414, abs=1e-3)  # sample std of 0.2, 0.4
     assert rare["successes"] == "6" and rare["episodes"] == "20"
     # Wilson interval of 6/20
     assert float(rare["pooled_ci95_low"]) == pytest.approx(0.1455, abs=1e-3)
     assert float(rare["pooled_ci95_high"]) == pytest.approx(0.5190, abs=1e-3)
-    assert float(rows["uniform", "rare"]["success_mean"]) == pytest.approx(0.8)
-    md = open(paths.report_dir("pick") + "/success.md").read()
+    assert float(rows["uniform", "rare"]["mean"]) == pytest.approx(0.8)
+    md = open(paths.report_dir("pick") + "/results.md").read()
     assert "| natural | 0.90 ± 0.14 | 0.30 ± 0.14 |" in md
+    # paired t-test of uniform against natural over the two seeds: rare +0.5 on average
+    assert "| uniform | +0.000 (p=1.000) | +0.500 (p=0.205) |" in md
     metrics = json.loads(open(paths.report_dir("pick") + "/metrics.json").read())
     assert metrics == {"natural": {"common": 0.9, "rare": 0.3}, "uniform": {"common": 0.9, "rare": 0.8}}

@@ -45,8 +45,23 @@ def cmd_check(params, args):
     print(f"{args.params}: valid")
 
 
+def _kind(params, args) -> str:
+    return params["scenarios"][args.scenario]["kind"]
+
+
+def _obs_keys(kind: str) -> list[str]:
+    if kind == "gaussian":
+        from balancebc.scenarios.gaussian import OBS_KEYS
+        return OBS_KEYS
+    from balancebc.scenarios.pick import POLICY_OBS_KEYS
+    return POLICY_OBS_KEYS
+
+
 def cmd_generate(params, args):
-    from balancebc.stages.generate import generate
+    if _kind(params, args) == "gaussian":
+        from balancebc.scenarios.gaussian import generate
+    else:
+        from balancebc.stages.generate import generate
     counts = generate(params["scenarios"][args.scenario], paths.dataset(args.scenario))
     print(f"wrote {paths.dataset(args.scenario)}: demos per behavior {counts}")
 
@@ -54,7 +69,8 @@ def cmd_generate(params, args):
 def cmd_label(params, args):
     from balancebc.io.atomic import write_json
     from balancebc.stages.label import ground_truth_labels
-    behaviors = list(params["scenarios"][args.scenario]["regions"])
+    scenario = params["scenarios"][args.scenario]
+    behaviors = list(scenario["samples"] if scenario["kind"] == "gaussian" else scenario["regions"])
     labels = ground_truth_labels(paths.dataset(args.scenario), behaviors)
     write_json(paths.labels(args.scenario), labels)
     for b, e in labels["behaviors"].items():
@@ -62,11 +78,32 @@ def cmd_label(params, args):
               f"{e['samples']} samples")
 
 
+def cmd_reference(params, args):
+    from balancebc.io.atomic import read_json, write_json
+    from balancebc.stages.reference import compute
+    s, kind = args.scenario, _kind(params, args)
+    result = compute(args.method, params["methods"][args.method], kind, paths.dataset(s),
+                     read_json(paths.labels(s), "labels file"), _obs_keys(kind), params["balance"],
+                     params["scenarios"][s]["seed"])
+    write_json(paths.reference(s, args.method), result)
+    print(f"{args.method}: reference losses {result.get('losses', 'none (not a DRO method)')}")
+
+
 def cmd_weights(params, args):
     from balancebc.io.atomic import read_json, write_json
-    from balancebc.stages.weights import solve
-    labels = read_json(paths.labels(args.scenario), "labels file")
-    result = solve(args.method, params["methods"][args.method], labels)
+    from balancebc.stages.weights import solve, solve_dro
+    s, spec = args.scenario, params["methods"][args.method]
+    labels = read_json(paths.labels(s), "labels file")
+    reference = read_json(paths.reference(s, args.method), "reference file")
+    if spec["kind"] == "dro":
+        from balancebc.balance import data as behavior_data
+        from balancebc.stages.reference import proxy_model
+        kind = _kind(params, args)
+        data = behavior_data.load(paths.dataset(s), labels, _obs_keys(kind))
+        result = solve_dro(args.method, spec, labels, reference, data, proxy_model(kind, data, params["balance"]),
+                           params["balance"], params["scenarios"][s]["seed"])
+    else:
+        result = solve(args.method, spec, labels)
     write_json(paths.weights(args.scenario, args.method), result)
     print(f"{args.method}: " + ", ".join(f"{b}={w:.3f}" for b, w in result["weights"].items()))
 
@@ -74,43 +111,57 @@ def cmd_weights(params, args):
 def cmd_train(params, args):
     from balancebc.io.atomic import read_json
     from balancebc.io.robomimic_hdf5 import open_dataset
-    from balancebc.scenarios.pick import POLICY_OBS_KEYS
-    from balancebc.stages.train import train
     s = args.scenario
     open_dataset(paths.dataset(s)).close()  # a clear error for a missing or corrupt file
-    train(paths.dataset(s), read_json(paths.labels(s), "labels file"),
-          read_json(paths.weights(s, args.method), "weights file"), params["train"], args.seed,
-          POLICY_OBS_KEYS, paths.train_dir(s, args.method, args.seed),
-          {"scenario": s, "method": args.method})
+    inputs = (paths.dataset(s), read_json(paths.labels(s), "labels file"),
+              read_json(paths.weights(s, args.method), "weights file"))
+    run_info = {"scenario": s, "method": args.method}
+    if _kind(params, args) == "gaussian":
+        from balancebc.stages import linear_policy
+        linear_policy.train(*inputs, params["scenarios"][s]["train"], args.seed,
+                            paths.train_dir(s, args.method, args.seed), run_info)
+    else:
+        from balancebc.stages.train import train
+        train(*inputs, params["train"], args.seed, _obs_keys("pick"), paths.train_dir(s, args.method, args.seed),
+              run_info)
 
 
 def cmd_evaluate(params, args):
     from balancebc import tracking
     from balancebc.io.atomic import read_json, write_json
     from balancebc.io.robomimic_hdf5 import env_args, open_dataset
-    from balancebc.stages.evaluate import evaluate
     s, ev = args.scenario, params["evaluate"]
     with open_dataset(paths.dataset(s)) as f:
         env = env_args(f)
     checkpoint = paths.checkpoint(s, args.method, args.seed)
     if not Path(checkpoint).is_file():
         raise BalanceBCError(f"{checkpoint}: checkpoint not found (run the train stage first)")
-    behaviors = read_json(paths.weights(s, args.method), "weights file")["behaviors"]
-    result = evaluate(checkpoint, env, behaviors, ev["episodes"], args.seed, ev["workers"])
+    weights_file = read_json(paths.weights(s, args.method), "weights file")
     out = paths.evaluation(s, args.method, args.seed)
-    write_json(out, {"scenario": s, "method": args.method, "seed": args.seed, "behaviors": result})
-    for b, r in result.items():
-        print(f"{b}: success {r['successes']}/{r['episodes']}")
+    if _kind(params, args) == "gaussian":
+        from balancebc.stages import linear_policy
+        extra = linear_policy.evaluate(checkpoint, paths.dataset(s), read_json(paths.labels(s), "labels file"),
+                                       params["scenarios"][s], weights_file)
+        result = extra.pop("behaviors")
+        metrics = {f"{m}/{b}": r[m] for b, r in result.items() for m in ("loss", "distance")}
+        metrics["closed_form_distance"] = extra["closed_form_distance"]
+    else:
+        from balancebc.stages.evaluate import evaluate
+        extra = {}
+        result = evaluate(checkpoint, env, weights_file["behaviors"], ev["episodes"], args.seed, ev["workers"])
+        metrics = {f"success/{b}": r["success_rate"] for b, r in result.items()}
+    write_json(out, {"scenario": s, "method": args.method, "seed": args.seed, "behaviors": result, **extra})
+    print(" ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
     tracking.log_run(experiment=s, run_name=f"evaluate/{args.method}/seed{args.seed}",
                      params={**tracking.flatten("evaluate", ev), "seed": args.seed, "checkpoint": checkpoint},
                      tags={"stage": "evaluate", "method": args.method, "seed": args.seed, "scenario": s},
-                     metrics={f"success/{b}": r["success_rate"] for b, r in result.items()},
-                     artifacts=[out])
+                     metrics=metrics, artifacts=[out])
 
 
 def cmd_report(params, args):
     from balancebc.stages.report import report
-    written = report(args.scenario, list(params["methods"]), params["seeds"])
+    metric = "loss" if _kind(params, args) == "gaussian" else "success_rate"
+    written = report(args.scenario, list(params["methods"]), params["seeds"], metric)
     print("wrote " + ", ".join(written))
 
 
@@ -118,6 +169,7 @@ STAGES = {
     "check-params": (cmd_check, []),
     "generate": (cmd_generate, ["scenario"]),
     "label": (cmd_label, ["scenario"]),
+    "reference": (cmd_reference, ["scenario", "method"]),
     "weights": (cmd_weights, ["scenario", "method"]),
     "train": (cmd_train, ["scenario", "method", "seed"]),
     "evaluate": (cmd_evaluate, ["scenario", "method", "seed"]),

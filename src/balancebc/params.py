@@ -35,10 +35,12 @@ def validate(params: dict, source: str = "params") -> dict:
         leaves = [e for e in (error.context or [])] or [error]
         messages.extend(_describe(e) for e in leaves)
     for name, scenario in (params.get("scenarios") or {}).items() if not errors else ():
-        regions, demos = set(scenario["regions"]), set(scenario["demos"])
-        if regions != demos:
-            messages.append(f"scenarios.{name}.demos: expected one count per region "
-                            f"{sorted(regions)}, got {sorted(demos)}")
+        names, keyed = ((scenario["regions"], ["demos"]) if scenario["kind"] == "pick"
+                        else (scenario["samples"], ["state_scale", "noise"]))
+        for key in keyed:
+            if set(scenario[key]) != set(names):
+                messages.append(f"scenarios.{name}.{key}: expected one entry per behavior "
+                                f"{sorted(names)}, got {sorted(scenario[key])}")
     if messages:
         raise BalanceBCError(f"{source}: invalid parameters:\n  " + "\n  ".join(dict.fromkeys(messages)))
     return params

@@ -11,6 +11,10 @@ def labels(scenario: str) -> str:
     return f"data/{scenario}/labels.json"
 
 
+def reference(scenario: str, method: str) -> str:
+    return f"results/{scenario}/reference/{method}.json"
+
+
 def weights(scenario: str, method: str) -> str:
     return f"results/{scenario}/weights/{method}.json"
 
@@ -35,7 +39,7 @@ def report_dir(scenario: str) -> str:
     return f"results/{scenario}/report"
 
 
-REPORT_FILES = ("success.csv", "success.md", "success.png", "weights.md", "metrics.json")
+REPORT_FILES = ("results.csv", "results.md", "results.png", "alpha.png", "weights.md", "metrics.json")
 
 
 def report_files(scenario: str) -> list[str]:

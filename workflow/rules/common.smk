@@ -19,3 +19,9 @@ wildcard_constraints:
     scenario="[a-z][a-z0-9_]*",
     method="[a-z][a-z0-9_]*",
     seed="[0-9]+",
+
+
+def balance_settings(method):
+    """The solver settings a method's jobs depend on (none for methods without a solver),
+    so that editing them reruns only the DRO methods."""
+    return config["balance"] if config["methods"][method]["kind"] == "dro" else None

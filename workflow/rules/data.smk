@@ -6,7 +6,7 @@ rule generate:
         paths.dataset("{scenario}"),
     params:
         scenario=lambda w: config["scenarios"][w.scenario],
-    threads: lambda w: config["scenarios"][w.scenario]["workers"]
+    threads: lambda w: config["scenarios"][w.scenario].get("workers", 1)
     log:
         paths.log("generate", "{scenario}"),
     shell:
@@ -19,7 +19,7 @@ rule label:
     output:
         paths.labels("{scenario}"),
     params:
-        regions=lambda w: config["scenarios"][w.scenario]["regions"],
+        scenario=lambda w: config["scenarios"][w.scenario],
     log:
         paths.log("label", "{scenario}"),
     shell:

@@ -1,13 +1,31 @@
-# Per method (and seed): weights → train a robomimic policy → evaluate it by rollouts.
+# Per method (and seed): reference losses → weights → train a policy → evaluate it.
+
+
+rule reference:
+    input:
+        paths.dataset("{scenario}"),
+        paths.labels("{scenario}"),
+    output:
+        paths.reference("{scenario}", "{method}"),
+    params:
+        method=lambda w: config["methods"][w.method],
+        balance=lambda w: balance_settings(w.method),
+    log:
+        paths.log("reference", "{scenario}", "{method}"),
+    shell:
+        "balancebc reference --scenario {wildcards.scenario} --method {wildcards.method}"
 
 
 rule weights:
     input:
+        paths.dataset("{scenario}"),
         paths.labels("{scenario}"),
+        paths.reference("{scenario}", "{method}"),
     output:
         paths.weights("{scenario}", "{method}"),
     params:
         method=lambda w: config["methods"][w.method],
+        balance=lambda w: balance_settings(w.method),
     log:
         paths.log("weights", "{scenario}", "{method}"),
     shell:
@@ -24,6 +42,7 @@ rule train:
         paths.train_log("{scenario}", "{method}", "{seed}"),
     params:
         train=config["train"],
+        scenario=lambda w: config["scenarios"][w.scenario],
     log:
         paths.log("train", "{scenario}", "{method}", "{seed}"),
     shell:
@@ -39,6 +58,7 @@ rule evaluate:
         paths.evaluation("{scenario}", "{method}", "{seed}"),
     params:
         evaluate=config["evaluate"],
+        scenario=lambda w: config["scenarios"][w.scenario],
     threads: config["evaluate"]["workers"]
     log:
         paths.log("evaluate", "{scenario}", "{method}", "{seed}"),

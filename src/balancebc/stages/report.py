@@ -1,81 +1,128 @@
-"""report: per-behavior success per method, mean ± std over seeds, as CSV, Markdown and a
-bar chart in the style of the paper's figures, plus the weights each method used."""
+"""report: per-behavior results per method over seeds — success rate of rollouts (`pick`)
+or held-out loss (`gaussian`) — as CSV, Markdown (with paired tests against `natural`)
+and a bar chart in the style of the paper's figures; the weights and reference losses
+each method used (the paper's Table 1); the DRO weights over solver iterations."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import binomtest
+from scipy.stats import binomtest, ttest_rel
 
 from balancebc import paths
 from balancebc.io.atomic import atomic_path, read_json, write_json, write_text
 
+LABELS = {"success_rate": "success rate", "loss": "held-out loss (MSE)"}
 
-def collect(scenario: str, methods: list[str], seeds: list[int]) -> tuple[list[dict], dict]:
+
+def collect(scenario: str, methods: list[str], seeds: list[int], metric: str) -> tuple[list[dict], dict]:
     rows, weights = [], {}
     for method in methods:
         weights[method] = read_json(paths.weights(scenario, method), "weights file")
         per_seed = {s: read_json(paths.evaluation(scenario, method, s), "evaluation")["behaviors"]
                     for s in seeds}
         for behavior in weights[method]["behaviors"]:
-            rates = np.array([per_seed[s][behavior]["success_rate"] for s in seeds])
-            successes = sum(per_seed[s][behavior]["successes"] for s in seeds)
-            episodes = sum(per_seed[s][behavior]["episodes"] for s in seeds)
-            ci = binomtest(successes, episodes).proportion_ci(0.95, method="wilson")
-            rows.append({"method": method, "behavior": behavior,
-                         "weight": weights[method]["weights"][behavior],
-                         "mean": float(rates.mean()), "std": float(rates.std(ddof=1)) if len(rates) > 1 else 0.0,
-                         "seeds": len(seeds),
-                         "episodes": int(episodes), "successes": int(successes),
-                         "ci95": [float(ci.low), float(ci.high)],
-                         "per_seed": {str(s): float(r) for s, r in zip(seeds, rates)}})
+            values = np.array([per_seed[s][behavior][metric] for s in seeds])
+            row = {"method": method, "behavior": behavior, "weight": weights[method]["weights"][behavior],
+                   "metric": metric, "mean": float(values.mean()),
+                   "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0, "seeds": len(seeds),
+                   "per_seed": {str(s): float(v) for s, v in zip(seeds, values)}}
+            if metric == "success_rate":
+                successes = sum(per_seed[s][behavior]["successes"] for s in seeds)
+                episodes = sum(per_seed[s][behavior]["episodes"] for s in seeds)
+                ci = binomtest(successes, episodes).proportion_ci(0.95, method="wilson")
+                row.update(episodes=int(episodes), successes=int(successes), ci95=[float(ci.low), float(ci.high)])
+            rows.append(row)
     return rows, weights
 
 
-def to_csv(rows: list[dict], seeds: list[int]) -> str:
-    head = ["method", "behavior", "weight", "success_mean", "success_std", "seeds", "episodes",
-            "successes", "pooled_ci95_low", "pooled_ci95_high"]
-    head += [f"seed{s}" for s in seeds]
-    lines = [",".join(head)]
+def paired_tests(rows: list[dict], baseline: str = "natural") -> list[dict]:
+    """Paired t-test over seeds of every method against ``baseline``, per behavior."""
+    cell = {(r["method"], r["behavior"]): r for r in rows}
+    out = []
     for r in rows:
-        lines.append(",".join([r["method"], r["behavior"], f"{r['weight']:.4f}", f"{r['mean']:.4f}",
-                               f"{r['std']:.4f}", str(r["seeds"]), str(r["episodes"]), str(r["successes"]),
-                               f"{r['ci95'][0]:.4f}", f"{r['ci95'][1]:.4f}"]
-                              + [f"{r['per_seed'][str(s)]:.4f}" for s in seeds]))
+        base = cell.get((baseline, r["behavior"]))
+        if base is None or r["method"] == baseline or r["seeds"] < 2:
+            continue
+        a, b = np.array(list(r["per_seed"].values())), np.array(list(base["per_seed"].values()))
+        p = float(ttest_rel(a, b).pvalue) if np.any(a != b) else 1.0
+        out.append({"method": r["method"], "behavior": r["behavior"], "difference": float((a - b).mean()),
+                    "p_value": p if np.isfinite(p) else 1.0})
+    return out
+
+
+def to_csv(rows: list[dict], seeds: list[int]) -> str:
+    with_ci = "ci95" in rows[0]
+    head = ["method", "behavior", "weight", "metric", "mean", "std", "seeds"]
+    head += ["episodes", "successes", "pooled_ci95_low", "pooled_ci95_high"] if with_ci else []
+    lines = [",".join(head + [f"seed{s}" for s in seeds])]
+    for r in rows:
+        cols = [r["method"], r["behavior"], f"{r['weight']:.4f}", r["metric"], f"{r['mean']:.4f}",
+                f"{r['std']:.4f}", str(r["seeds"])]
+        if with_ci:
+            cols += [str(r["episodes"]), str(r["successes"]), f"{r['ci95'][0]:.4f}", f"{r['ci95'][1]:.4f}"]
+        lines.append(",".join(cols + [f"{r['per_seed'][str(s)]:.4f}" for s in seeds]))
     return "\n".join(lines) + "\n"
 
 
-def to_markdown(scenario: str, rows: list[dict], seeds: list[int]) -> str:
+def to_markdown(scenario: str, rows: list[dict], seeds: list[int], tests: list[dict]) -> str:
     behaviors = list(dict.fromkeys(r["behavior"] for r in rows))
     methods = list(dict.fromkeys(r["method"] for r in rows))
     cell = {(r["method"], r["behavior"]): r for r in rows}
-    out = [f"# {scenario}: success per behavior (mean ± std over {len(seeds)} seeds)", "",
+    fmt = "{:.2f}" if rows[0]["metric"] == "success_rate" else "{:.4f}"
+    out = [f"# {scenario}: {LABELS[rows[0]['metric']]} per behavior (mean ± std over {len(seeds)} seeds)", "",
            "| method | " + " | ".join(behaviors) + " |", "|---|" + "---|" * len(behaviors)]
     for m in methods:
-        out.append(f"| {m} | " + " | ".join(f"{cell[m, b]['mean']:.2f} ± {cell[m, b]['std']:.2f}"
+        out.append(f"| {m} | " + " | ".join(f"{fmt.format(cell[m, b]['mean'])} ± {fmt.format(cell[m, b]['std'])}"
                                             for b in behaviors) + " |")
-    out += ["", "Pooled over seeds: successes / episodes [95% Wilson interval]", "",
-            "| method | " + " | ".join(behaviors) + " |", "|---|" + "---|" * len(behaviors)]
-    for m in methods:
-        out.append(f"| {m} | " + " | ".join(
-            f"{cell[m, b]['successes']}/{cell[m, b]['episodes']} [{cell[m, b]['ci95'][0]:.2f}, {cell[m, b]['ci95'][1]:.2f}]"
-            for b in behaviors) + " |")
+    if "ci95" in rows[0]:
+        out += ["", "Pooled over seeds: successes / episodes [95% Wilson interval]", "",
+                "| method | " + " | ".join(behaviors) + " |", "|---|" + "---|" * len(behaviors)]
+        for m in methods:
+            out.append(f"| {m} | " + " | ".join(
+                f"{cell[m, b]['successes']}/{cell[m, b]['episodes']} "
+                f"[{cell[m, b]['ci95'][0]:.2f}, {cell[m, b]['ci95'][1]:.2f}]" for b in behaviors) + " |")
+    if tests:
+        out += ["", "Paired t-test over seeds against `natural` (scipy.stats.ttest_rel); "
+                "* marks p < 0.05. With few seeds the test has little power.", "",
+                "| method | " + " | ".join(behaviors) + " |", "|---|" + "---|" * len(behaviors)]
+        by = {(t["method"], t["behavior"]): t for t in tests}
+        for m in methods:
+            if (m, behaviors[0]) in by:
+                out.append(f"| {m} | " + " | ".join(
+                    f"{by[m, b]['difference']:+.3f} (p={by[m, b]['p_value']:.3f}){'*' if by[m, b]['p_value'] < 0.05 else ''}"
+                    for b in behaviors) + " |")
     return "\n".join(out) + "\n"
 
 
 def weights_markdown(scenario: str, weights: dict) -> str:
-    behaviors = next(iter(weights.values()))["behaviors"]
-    counts = next(iter(weights.values()))["counts"]
-    out = [f"# {scenario}: per-behavior weights (end of training)", "",
-           "| method | " + " | ".join(f"{b} (n={counts[b]})" for b in behaviors) + " | schedule |",
-           "|---|" + "---|" * (len(behaviors) + 1)]
+    """Weights and reference losses per method: the analogue of the paper's Table 1."""
+    first = next(iter(weights.values()))
+    behaviors, counts = first["behaviors"], first["counts"]
+    out = [f"# {scenario}: per-behavior weights and reference losses", "",
+           "| method | " + " | ".join(f"{b} (n={counts[b]})" for b in behaviors) + " | reference L*_k | notes |",
+           "|---|" + "---|" * (len(behaviors) + 2)]
     for m, w in weights.items():
-        sched = "fixed"
+        ref = w.get("reference_losses")
+        ref_text = " / ".join(f"{ref[b]:.4g}" for b in behaviors) if ref else "—"
         if w["scheduled"]:
             start = "/".join(f"{w['trace'][0]['weights'][b]:.3f}" for b in behaviors)
-            sched = f"{w['spec']['schedule']}, from {start} at the start"
-        out.append(f"| {m} | " + " | ".join(f"{w['weights'][b]:.3f}" for b in behaviors) + f" | {sched} |")
+            note = f"{w['spec']['schedule']} schedule, from {start} at the start"
+        elif w["spec"]["kind"] == "dro":
+            note = f"DRO ({w['spec']['reference']} reference), averaged alpha; final alpha " + \
+                   "/".join(f"{w['final_alpha'][b]:.3f}" for b in behaviors)
+        else:
+            note = "fixed"
+        out.append(f"| {m} | " + " | ".join(f"{w['weights'][b]:.3f}" for b in behaviors) + f" | {ref_text} | {note} |")
     return "\n".join(out) + "\n"
+
+
+def _save(fig, path: Path) -> None:
+    import matplotlib.pyplot as plt
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=130)
+    plt.close(fig)
 
 
 def bar_chart(path: Path, scenario: str, rows: list[dict], demos: dict[str, int]) -> None:
@@ -89,32 +136,53 @@ def bar_chart(path: Path, scenario: str, rows: list[dict], demos: dict[str, int]
     width = 0.8 / len(methods)
     x = np.arange(len(behaviors))
     for i, m in enumerate(methods):
-        means = [cell[m, b]["mean"] for b in behaviors]
-        stds = [cell[m, b]["std"] for b in behaviors]
         pos = x - 0.4 + width * (i + 0.5)
-        ax.bar(pos, means, width, yerr=stds, capsize=3, label=m, edgecolor="black", linewidth=0.6)
+        ax.bar(pos, [cell[m, b]["mean"] for b in behaviors], width, yerr=[cell[m, b]["std"] for b in behaviors],
+               capsize=3, label=m, edgecolor="black", linewidth=0.6)
         for p, b in zip(pos, behaviors):
             seeds = list(cell[m, b]["per_seed"].values())
             ax.scatter([p] * len(seeds), seeds, s=8, color="black", zorder=3)
     ax.set_xticks(x, [f"{b}\n({demos[b]} train demos)" for b in behaviors])
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("success rate")
-    ax.set_title(f"{scenario}: success per behavior")
+    if rows[0]["metric"] == "success_rate":
+        ax.set_ylim(0, 1.05)
+    ax.set_ylabel(LABELS[rows[0]["metric"]])
+    ax.set_title(f"{scenario}: {LABELS[rows[0]['metric']]} per behavior")
     ax.legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=130)
-    plt.close(fig)
+    _save(fig, path)
 
 
-def report(scenario: str, methods: list[str], seeds: list[int]) -> list[str]:
-    rows, weights = collect(scenario, methods, seeds)
+def alpha_chart(path: Path, scenario: str, weights: dict) -> None:
+    """DRO weights (alpha) over solver iterations, one panel per DRO method."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    dro = {m: w for m, w in weights.items() if w["spec"]["kind"] == "dro"}
+    fig, axes = plt.subplots(1, max(1, len(dro)), figsize=(3.2 * max(1, len(dro)), 2.8), squeeze=False)
+    for ax, (m, w) in zip(axes[0], dro.items()):
+        steps = [t["step"] for t in w["trace"]]
+        for b in w["behaviors"]:
+            ax.plot(steps, [t["weights"][b] for t in w["trace"]], label=b)
+        ax.set_title(m, fontsize=9)
+        ax.set_xlabel("solver iteration")
+        ax.set_ylim(0, 1)
+    axes[0][0].set_ylabel("alpha")
+    axes[0][0].legend(fontsize=7, frameon=False)
+    if not dro:
+        axes[0][0].text(0.5, 0.5, "no DRO method", ha="center", va="center")
+    fig.suptitle(f"{scenario}: DRO weights over iterations", fontsize=10)
+    _save(fig, path)
+
+
+def report(scenario: str, methods: list[str], seeds: list[int], metric: str = "success_rate") -> list[str]:
+    rows, weights = collect(scenario, methods, seeds, metric)
+    tests = paired_tests(rows)
     out = Path(paths.report_dir(scenario))
-    write_text(out / "success.csv", to_csv(rows, seeds))
-    write_text(out / "success.md", to_markdown(scenario, rows, seeds))
+    write_text(out / "results.csv", to_csv(rows, seeds))
+    write_text(out / "results.md", to_markdown(scenario, rows, seeds, tests))
     write_text(out / "weights.md", weights_markdown(scenario, weights))
-    bar_chart(out / "success.png", scenario, rows, next(iter(weights.values()))["demos"])
-    write_json(out / "metrics.json", {m: {r["behavior"]: round(r["mean"], 4) for r in rows if r["method"] == m}
+    bar_chart(out / "results.png", scenario, rows, next(iter(weights.values()))["demos"])
+    alpha_chart(out / "alpha.png", scenario, weights)
+    write_json(out / "metrics.json", {m: {r["behavior"]: round(r["mean"], 6) for r in rows if r["method"] == m}
                                       for m in methods})
     return paths.report_files(scenario)

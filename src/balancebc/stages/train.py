@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from balancebc.io.atomic import atomic_path, write_json
-from balancebc.stages.weights import weights_at
+from balancebc.stages.weights import at_progress
 
 DATASET_KEYS = ("actions", "rewards", "dones")
 
@@ -114,11 +114,11 @@ def train(dataset: str, labels: dict, weights_file: dict, train: dict, seed: int
     train_beh = sample_behaviors(trainset, labels["demo_behavior"], behaviors)
     valid_beh = sample_behaviors(validset, labels["demo_behavior"], behaviors)
 
-    spec, counts = weights_file["spec"], weights_file["counts"]
+    spec = weights_file["spec"]
     steps_per_epoch, epochs = train["steps_per_epoch"], config.train.num_epochs
     history, started = [], time.time()
     for epoch in range(1, epochs + 1):
-        weights = weights_at(spec, counts, (epoch - 1) / max(epochs - 1, 1))
+        weights = at_progress(weights_file, (epoch - 1) / max(epochs - 1, 1))
         probs = per_sample_probabilities(train_beh, weights, behaviors)
         sampler = WeightedRandomSampler(torch.as_tensor(probs), steps_per_epoch * config.train.batch_size,
                                         replacement=True,

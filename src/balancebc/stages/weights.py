@@ -3,7 +3,8 @@
 ``natural``: w_k = n_k / sum_j n_j (plain BC). ``uniform``: w_k = 1/K (eq. 8).
 ``temperature``: w_k ∝ n_k^(1/tau); with ``schedule: cosine`` tau warms from ``tau`` to
 ``tau_end`` along a cosine over training (Patil et al.), so rare behaviors are sampled
-more towards the end. n_k counts the behavior's training samples.
+more towards the end. ``dro``: the averaged alpha of the DRO solver against the method's
+reference losses (balancebc.balance.dro). n_k counts the behavior's training samples.
 """
 from __future__ import annotations
 
@@ -41,6 +42,33 @@ def weights_at(spec: dict, counts: dict[str, int], progress: float = 1.0) -> dic
 
 def is_scheduled(spec: dict) -> bool:
     return spec.get("schedule", "constant") != "constant"
+
+
+def at_progress(weights_file: dict, progress: float) -> dict[str, float]:
+    """The weights a weights file prescribes at ``progress`` ∈ [0, 1] of training."""
+    if weights_file["scheduled"]:
+        return weights_at(weights_file["spec"], weights_file["counts"], progress)
+    return weights_file["weights"]
+
+
+def solve_dro(method: str, spec: dict, labels: dict, reference: dict, data, model, balance: dict,
+              seed: int) -> dict:
+    from balancebc.balance import dro
+    counts = {b: e["train_samples"] for b, e in labels["behaviors"].items()}
+    behaviors = list(counts)
+    prior = np.array(list(weights_at({"kind": spec.get("prior", "uniform")}, counts).values()))
+    ref = np.array([reference["losses"][b] for b in behaviors])
+    out = dro.solve(model, data, ref, prior, balance["dro"], seed)
+    named = lambda v: dict(zip(behaviors, v))  # noqa: E731
+    return {
+        "method": method, "spec": spec, "behaviors": behaviors, "counts": counts,
+        "demos": {b: e["train_demos"] for b, e in labels["behaviors"].items()},
+        "weights": named(out["weights"]), "final_alpha": named(out["final_alpha"]),
+        "reference_losses": named(ref.tolist()), "final_train_losses": named(out["final_train_losses"]),
+        "prior": named(prior.tolist()), "settings": balance["dro"], "scheduled": False,
+        "trace": [{"step": t["step"], "weights": named(t["alpha"]), "excess": named(t["excess"])}
+                  for t in out["trace"]],
+    }
 
 
 def solve(method: str, spec: dict, labels: dict) -> dict:

@@ -1,0 +1,2 @@
+"""Balancing solvers on a proxy model: reference losses (zero, Re-Mix, meta-gradient) and
+the DRO weights that equalise each behavior's excess loss over its reference."""

@@ -1,0 +1,82 @@
+"""Reference losses L*_k, the loss each behavior should be held to (paper, section 6):
+
+- ``zero``: L*_k = 0, i.e. equal training loss for every behavior;
+- ``remix``: L*_k = held-out loss of behavior k under a plain-BC (natural weights) proxy
+  trained on the imbalanced data (Re-Mix);
+- ``metagrad``: for each behavior k, weights w on the simplex that minimise k's held-out
+  loss after T inner SGD steps on the w-weighted training loss, found by differentiating
+  through those steps (torch.func) and projecting onto the simplex; repeated until w stops
+  moving. L*_k is k's held-out loss of a proxy trained with the converged w.
+
+Held-out = the dataset's ``valid`` split. Every proxy has the same model and budget.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from balancebc.balance.data import BehaviorData
+from balancebc.balance.losses import behavior_losses, fresh_params, sgd_steps, train_weighted
+from balancebc.balance.simplex import project_simplex
+
+
+def heldout_losses(model, params, data: BehaviorData) -> np.ndarray:
+    v = data.valid
+    with torch.no_grad():
+        return behavior_losses(model, params, v.x, v.y, v.b, len(data.behaviors)).numpy()
+
+
+def natural_weights(data: BehaviorData) -> np.ndarray:
+    return data.counts / data.counts.sum()
+
+
+def remix(model, data: BehaviorData, proxy: dict, seed: int) -> dict:
+    params = train_weighted(model, data.train, natural_weights(data), proxy["steps"], proxy["lr"], seed)
+    return {"losses": heldout_losses(model, params, data).tolist()}
+
+
+def metagrad_weights(model, data: BehaviorData, k: int, cfg: dict, seed: int) -> list[list[float]]:
+    """The trace of behavior k's weights w, ending at the converged w."""
+    K = len(data.behaviors)
+    w = torch.full((K,), 1.0 / K)
+    params = fresh_params(model, seed)
+    v = data.valid
+    trace, still = [w.tolist()], 0
+    for _ in range(cfg["outer_steps"]):
+        w_var = w.clone().requires_grad_(True)
+        start = {n: p.detach().requires_grad_(True) for n, p in params.items()}
+        end = sgd_steps(model, start, data.train, w_var, cfg["inner_steps"], cfg["inner_lr"], create_graph=True)
+        outer = behavior_losses(model, end, v.x, v.y, v.b, K)[k]
+        (grad,) = torch.autograd.grad(outer, w_var)
+        # scale-free step: beta moves w by at most beta along the steepest coordinate
+        step = cfg["outer_lr"] * grad / (grad.abs().max() + 1e-12)
+        new = project_simplex(w - step)
+        params = {n: p.detach() for n, p in end.items()}
+        moved = float((new - w).abs().sum())
+        w = new
+        trace.append(w.tolist())
+        still = still + 1 if moved < cfg["tolerance"] else 0
+        if still >= 10:
+            break
+    return trace
+
+
+def metagrad(model, data: BehaviorData, proxy: dict, cfg: dict, seed: int) -> dict:
+    losses, weights, traces = [], [], []
+    for k in range(len(data.behaviors)):
+        trace = metagrad_weights(model, data, k, cfg, seed)
+        params = train_weighted(model, data.train, np.array(trace[-1]), proxy["steps"], proxy["lr"], seed)
+        losses.append(float(heldout_losses(model, params, data)[k]))
+        weights.append(trace[-1])
+        traces.append(trace)
+    return {"losses": losses, "weights": weights, "trace": traces}
+
+
+def reference_losses(kind: str, model, data: BehaviorData, proxy: dict, cfg: dict, seed: int) -> dict:
+    if kind == "zero":
+        return {"losses": [0.0] * len(data.behaviors)}
+    if kind == "remix":
+        return remix(model, data, proxy, seed)
+    if kind == "metagrad":
+        return metagrad(model, data, proxy, cfg, seed)
+    raise ValueError(f"unknown reference {kind!r}")

@@ -1,0 +1,59 @@
+"""The `gaussian` scenario: no simulator, the linear-Gaussian setting of Proposition 1.
+
+Behavior k has a linear sub-policy a = theta_k^T s + N(0, noise_k^2) with states
+s ~ N(0, scale_k^2 I), so S_k = E_k[s s^T] = scale_k^2 I. The weighted-BC optimum of a
+linear policy is then known in closed form,
+    theta*(w) = (sum_k w_k S_k)^-1 sum_k w_k S_k theta_k,
+which the tests use as an oracle. The data is written in robomimic's layout (obs key
+``state``; demos are chunks of one behavior's samples) so the other stages read it the same
+way; ``env_args`` holds the true parameters.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from balancebc.io.robomimic_hdf5 import Demo, write_dataset
+from balancebc.stages.generate import split_train_valid
+
+OBS_KEYS = ["state"]
+
+
+def true_parameters(scenario: dict) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(scenario["seed"])
+    return {k: rng.normal(size=(scenario["state_dim"], scenario["action_dim"])) for k in scenario["samples"]}
+
+
+def second_moment(scenario: dict, behavior: str) -> np.ndarray:
+    return scenario["state_scale"][behavior] ** 2 * np.eye(scenario["state_dim"])
+
+
+def closed_form(scenario: dict, weights: dict[str, float]) -> np.ndarray:
+    """theta*(w) = (sum_k w_k S_k)^-1 sum_k w_k S_k theta_k (Proposition 1, general form)."""
+    thetas = true_parameters(scenario)
+    A = sum(weights[k] * second_moment(scenario, k) for k in thetas)
+    B = sum(weights[k] * second_moment(scenario, k) @ thetas[k] for k in thetas)
+    return np.linalg.solve(A, B)
+
+
+def generate(scenario: dict, out: str) -> dict:
+    rng = np.random.default_rng(scenario["seed"] + 1)
+    thetas = true_parameters(scenario)
+    length = scenario["demo_length"]
+    demos, names = [], {k: [] for k in thetas}
+    for k, theta in thetas.items():
+        n = scenario["samples"][k]
+        s = rng.normal(scale=scenario["state_scale"][k], size=(n, scenario["state_dim"]))
+        a = s @ theta + rng.normal(scale=scenario["noise"][k], size=(n, scenario["action_dim"]))
+        for start in range(0, n, length):
+            ss, aa = s[start:start + length], a[start:start + length]
+            dones = np.zeros(len(aa), dtype=np.int64)
+            dones[-1] = 1
+            names[k].append(f"demo_{len(demos)}")
+            demos.append(Demo(actions=aa, states=ss, rewards=np.zeros(len(aa)), dones=dones,
+                              obs={"state": ss}, next_obs={"state": ss}, attrs={"behavior": k}))
+    train, valid = split_train_valid(names, scenario["valid_fraction"], scenario["seed"])
+    env_args = {"env_name": "LinearGaussian", "type": None,
+                "env_kwargs": {"thetas": {k: t.tolist() for k, t in thetas.items()},
+                               "state_scale": scenario["state_scale"], "noise": scenario["noise"]}}
+    write_dataset(out, demos, env_args, {**names, "train": train, "valid": valid})
+    return {k: len(v) for k, v in names.items()}
