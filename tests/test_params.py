@@ -20,7 +20,7 @@ def test_default_and_tiny_params_are_valid():
     (lambda p: p["scenarios"]["pick"]["demos"].update(right=-3), "scenarios.pick.demos.right: -3 is less than the minimum of 1"),
     (lambda p: p["methods"].update(magic={"kind": "magic"}), "methods.magic.kind: 'magic' is not allowed; expected one of"),
     (lambda p: p["methods"]["natural"].update(tau=2), "methods.natural: Additional properties are not allowed ('tau' was unexpected)"),
-    (lambda p: p["scenarios"]["pick"]["demos"].pop("right"), "scenarios.pick.demos: expected one count per region"),
+    (lambda p: p["scenarios"]["pick"]["demos"].pop("right"), "scenarios.pick.demos: expected one entry per behavior"),
     (lambda p: p.pop("seeds"), "'seeds' is a required property"),
 ])
 def test_invalid_params_name_the_key(mutate, expected):

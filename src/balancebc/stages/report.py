@@ -45,9 +45,14 @@ def paired_tests(rows: list[dict], baseline: str = "natural") -> list[dict]:
         if base is None or r["method"] == baseline or r["seeds"] < 2:
             continue
         a, b = np.array(list(r["per_seed"].values())), np.array(list(base["per_seed"].values()))
-        p = float(ttest_rel(a, b).pvalue) if np.any(a != b) else 1.0
-        out.append({"method": r["method"], "behavior": r["behavior"], "difference": float((a - b).mean()),
-                    "p_value": p if np.isfinite(p) else 1.0})
+        d = a - b
+        if np.all(d == 0):
+            p = 1.0
+        elif np.ptp(d) == 0:  # the same nonzero difference in every seed: the t statistic is undefined
+            p = None
+        else:
+            p = float(ttest_rel(a, b).pvalue)
+        out.append({"method": r["method"], "behavior": r["behavior"], "difference": float(d.mean()), "p_value": p})
     return out
 
 
@@ -89,10 +94,15 @@ def to_markdown(scenario: str, rows: list[dict], seeds: list[int], tests: list[d
         by = {(t["method"], t["behavior"]): t for t in tests}
         for m in methods:
             if (m, behaviors[0]) in by:
-                out.append(f"| {m} | " + " | ".join(
-                    f"{by[m, b]['difference']:+.3f} (p={by[m, b]['p_value']:.3f}){'*' if by[m, b]['p_value'] < 0.05 else ''}"
-                    for b in behaviors) + " |")
+                out.append(f"| {m} | " + " | ".join(_test_cell(by[m, b]) for b in behaviors) + " |")
     return "\n".join(out) + "\n"
+
+
+def _test_cell(test: dict) -> str:
+    p = test["p_value"]
+    if p is None:
+        return f"{test['difference']:+.3f} (p n/a)"
+    return f"{test['difference']:+.3f} (p={p:.3f}){'*' if p < 0.05 else ''}"
 
 
 def weights_markdown(scenario: str, weights: dict) -> str:
@@ -167,8 +177,9 @@ def alpha_chart(path: Path, scenario: str, weights: dict) -> None:
         ax.set_xlabel("solver iteration")
         ax.set_ylim(0, 1)
     axes[0][0].set_ylabel("alpha")
-    axes[0][0].legend(fontsize=7, frameon=False)
-    if not dro:
+    if dro:
+        axes[0][0].legend(fontsize=7, frameon=False)
+    else:
         axes[0][0].text(0.5, 0.5, "no DRO method", ha="center", va="center")
     fig.suptitle(f"{scenario}: DRO weights over iterations", fontsize=10)
     _save(fig, path)
