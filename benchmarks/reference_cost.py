@@ -1,0 +1,66 @@
+"""CPU time of the reference + weights stages of each DRO method, as a ratio of one train
+stage on the same scenario, all measured in this run (medians over --repeats).
+
+    python benchmarks/reference_cost.py --scenario pick [--params params.yaml] [--repeats 3]
+
+Needs the scenario's dataset and labels (run the pipeline's generate and label first);
+works in a temporary copy so that no result or MLflow run of the project is touched.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+BIN = Path(sys.executable).parent
+
+
+def cpu_seconds(cmd: list[str], cwd: Path) -> float:
+    """User + system CPU time of a child command (and its own children)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(cmd, cwd=cwd, check=True, capture_output=True,
+                   env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"})
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scenario", default="pick")
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    params = yaml.safe_load(Path(args.params).read_text())
+    dro = [m for m, spec in params["methods"].items() if spec["kind"] == "dro"]
+    base = [m for m, spec in params["methods"].items() if spec["kind"] == "natural"][0]
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        shutil.copytree(Path("data") / args.scenario, work / "data" / args.scenario)
+        shutil.copy(args.params, work / "params.yaml")
+        run = lambda stage, method, *extra: cpu_seconds(  # noqa: E731
+            ["balancebc", stage, "--scenario", args.scenario, "--method", method, *extra], work)
+        run("reference", base)
+        run("weights", base)
+        train = [run("train", base, "--seed", str(params["seeds"][0])) for _ in range(args.repeats)]
+        t_train = statistics.median(train)
+        scenario = params["scenarios"][args.scenario]
+        steps = (scenario["train"] if scenario["kind"] == "gaussian" else params["train"])["steps"]
+        print(f"{args.scenario}: train stage ({base}, {steps} steps): median {t_train:.1f} s CPU "
+              f"over {args.repeats} runs {[round(t, 1) for t in train]}")
+        for method in dro:
+            costs = [run("reference", method) + run("weights", method) for _ in range(args.repeats)]
+            t = statistics.median(costs)
+            print(f"{method}: reference + weights median {t:.1f} s CPU {[round(c, 1) for c in costs]}; "
+                  f"ratio to one train stage {t / t_train:.2f}")
+
+
+if __name__ == "__main__":
+    main()
