@@ -42,4 +42,12 @@ def test_tracking_uri_override(tmp_path, monkeypatch):
     run = mlflow.MlflowClient(uri).get_run(rid)
     assert run.data.tags["stage"] == "evaluate"
     assert [a.path for a in mlflow.MlflowClient(uri).list_artifacts(rid)] == ["out.json"]
-    assert os.environ["MLFLOW_TRACKING_URI"] == uri
+
+
+
+def test_logging_leaves_the_environment_alone(tmp_path, monkeypatch):
+    """Jobs started after a run was logged in-process must not inherit its store."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    tracking.log_run("env", "one", params={}, tags={"stage": "train"})
+    assert "MLFLOW_TRACKING_URI" not in os.environ

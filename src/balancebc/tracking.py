@@ -37,7 +37,8 @@ def log_run(experiment: str, run_name: str, params: dict, tags: dict,
 
     uri = tracking_uri()
     with _writer_lock(uri):
-        mlflow.set_tracking_uri(uri)
+        # a client of its own: mlflow.set_tracking_uri would also export MLFLOW_TRACKING_URI
+        # to every process this one starts
         client = mlflow.MlflowClient(uri)
         exp = client.get_experiment_by_name(experiment)
         exp_id = exp.experiment_id if exp else client.create_experiment(experiment)
