@@ -15,16 +15,16 @@ from balancebc.balance.data import BehaviorData
 from balancebc.balance.losses import behavior_losses, fresh_params
 
 
-def stratified_batch(data: BehaviorData, per_behavior: int | None, gen: torch.Generator):
+def stratified_batches(data: BehaviorData, per_behavior: int | None, gen: torch.Generator):
+    """Endless batches with ``per_behavior`` samples of every behavior (None: the full set)."""
     t = data.train
-    if per_behavior is None:
-        return t.x, t.y, t.b
-    idx = []
-    for k in range(len(data.behaviors)):
-        members = torch.nonzero(t.b == k).flatten()
-        idx.append(members[torch.randint(len(members), (per_behavior,), generator=gen)])
-    idx = torch.cat(idx)
-    return t.x[idx], t.y[idx], t.b[idx]
+    members = [torch.nonzero(t.b == k).flatten() for k in range(len(data.behaviors))]
+    while True:
+        if per_behavior is None:
+            yield t.x, t.y, t.b
+            continue
+        idx = torch.cat([m[torch.randint(len(m), (per_behavior,), generator=gen)] for m in members])
+        yield t.x[idx], t.y[idx], t.b[idx]
 
 
 def solve(model, data: BehaviorData, reference: np.ndarray, prior: np.ndarray, cfg: dict, seed: int) -> dict:
@@ -36,8 +36,9 @@ def solve(model, data: BehaviorData, reference: np.ndarray, prior: np.ndarray, c
     opt = torch.optim.Adam(params.values(), lr=cfg["lr"])
     gen = torch.Generator().manual_seed(seed)
     trace, every = [], max(1, cfg["steps"] // 100)
+    batches = stratified_batches(data, cfg.get("batch_per_behavior"), gen)
     for step in range(cfg["steps"]):
-        x, y, b = stratified_batch(data, cfg.get("batch_per_behavior"), gen)
+        x, y, b = next(batches)
         losses = behavior_losses(model, params, x, y, b, K)
         # excess in units of the batch's mean loss, so that eta does not depend on the action scale
         excess = torch.clamp(losses.detach() - ref, min=0) / losses.detach().mean().clamp(min=1e-12)

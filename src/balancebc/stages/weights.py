@@ -53,7 +53,10 @@ def at_progress(weights_file: dict, progress: float) -> dict[str, float]:
 
 def solve_dro(method: str, spec: dict, labels: dict, reference: dict, data, model, balance: dict,
               seed: int) -> dict:
+    import torch
+
     from balancebc.balance import dro
+    torch.set_num_threads(1)  # a small model: a second thread costs more than it gains
     counts = {b: e["train_samples"] for b, e in labels["behaviors"].items()}
     behaviors = list(counts)
     prior = np.array(list(weights_at({"kind": spec.get("prior", "uniform")}, counts).values()))
