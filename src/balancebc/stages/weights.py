@@ -44,6 +44,13 @@ def is_scheduled(spec: dict) -> bool:
     return spec.get("schedule", "constant") != "constant"
 
 
+def label_counts(labels: dict) -> tuple[dict[str, int], dict[str, int]]:
+    """Training samples and training demos per behavior, from a labels file."""
+    behaviors = labels["behaviors"]
+    return ({b: e["train_samples"] for b, e in behaviors.items()},
+            {b: e["train_demos"] for b, e in behaviors.items()})
+
+
 def at_progress(weights_file: dict, progress: float) -> dict[str, float]:
     """The weights a weights file prescribes at ``progress`` ∈ [0, 1] of training."""
     if weights_file["scheduled"]:
@@ -57,15 +64,14 @@ def solve_dro(method: str, spec: dict, labels: dict, reference: dict, data, mode
 
     from balancebc.balance import dro
     torch.set_num_threads(1)  # a small model: a second thread costs more than it gains
-    counts = {b: e["train_samples"] for b, e in labels["behaviors"].items()}
+    counts, demos = label_counts(labels)
     behaviors = list(counts)
     prior = np.array(list(weights_at({"kind": spec.get("prior", "uniform")}, counts).values()))
     ref = np.array([reference["losses"][b] for b in behaviors])
     out = dro.solve(model, data, ref, prior, balance["dro"], seed)
     named = lambda v: dict(zip(behaviors, v))  # noqa: E731
     return {
-        "method": method, "spec": spec, "behaviors": behaviors, "counts": counts,
-        "demos": {b: e["train_demos"] for b, e in labels["behaviors"].items()},
+        "method": method, "spec": spec, "behaviors": behaviors, "counts": counts, "demos": demos,
         "weights": named(out["weights"]), "final_alpha": named(out["final_alpha"]),
         "reference_losses": named(ref.tolist()), "final_train_losses": named(out["final_train_losses"]),
         "prior": named(prior.tolist()), "settings": balance["dro"], "scheduled": False,
@@ -75,7 +81,7 @@ def solve_dro(method: str, spec: dict, labels: dict, reference: dict, data, mode
 
 
 def solve(method: str, spec: dict, labels: dict) -> dict:
-    counts = {b: e["train_samples"] for b, e in labels["behaviors"].items()}
+    counts, demos = label_counts(labels)
     trace = [{"progress": t, "weights": weights_at(spec, counts, t)}
              for t in np.linspace(0, 1, TRACE_POINTS if is_scheduled(spec) else 1)]
     return {
@@ -83,7 +89,7 @@ def solve(method: str, spec: dict, labels: dict) -> dict:
         "spec": spec,
         "behaviors": list(counts),
         "counts": counts,
-        "demos": {b: e["train_demos"] for b, e in labels["behaviors"].items()},
+        "demos": demos,
         "weights": weights_at(spec, counts, 1.0),
         "scheduled": is_scheduled(spec),
         "trace": trace,
