@@ -131,8 +131,8 @@ def cmd_evaluate(params, args):
     from balancebc.io.atomic import read_json, write_json
     from balancebc.io.robomimic_hdf5 import env_args, open_dataset
     s, ev = args.scenario, params["evaluate"]
-    with open_dataset(paths.dataset(s)) as f:
-        env = env_args(f)
+    with open_dataset(paths.dataset(s)) as f:  # a clear error for a missing or corrupt file
+        env = env_args(f) if _kind(params, args) == "pick" else None
     checkpoint = paths.checkpoint(s, args.method, args.seed)
     if not Path(checkpoint).is_file():
         raise BalanceBCError(f"{checkpoint}: checkpoint not found (run the train stage first)")

@@ -10,12 +10,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from balancebc import tracking
 from balancebc.balance import data as behavior_data
 from balancebc.balance.losses import behavior_losses, fresh_params, make_model
-from balancebc.io.atomic import atomic_path, write_json
+from balancebc.io.atomic import atomic_path
 from balancebc.scenarios import gaussian
-from balancebc.stages.train import per_sample_probabilities
+from balancebc.stages.train import per_sample_probabilities, record_training
 from balancebc.stages.weights import at_progress
 
 EPOCHS = 10
@@ -55,16 +54,7 @@ def train(dataset: str, labels: dict, weights_file: dict, cfg: dict, seed: int, 
     theta = params["weight"].detach().numpy().T  # (state_dim, action_dim)
     with atomic_path(out_dir / "model.pth") as tmp:
         torch.save({"theta": theta, "behaviors": behaviors}, tmp)
-    summary = {**run_info, "seed": seed, "behaviors": behaviors, "train": cfg,
-               "seconds": round(time.time() - started, 2), "history": history, "final": history[-1]}
-    write_json(out_dir / "train_log.json", summary)
-    tracking.log_run(run_info["scenario"], f"train/{run_info['method']}/seed{seed}",
-                     params={**tracking.flatten("train", cfg), **tracking.flatten("method", weights_file["spec"]),
-                             "seed": seed},
-                     tags={"stage": "train", "method": run_info["method"], "seed": seed,
-                           "scenario": run_info["scenario"]},
-                     history=history, artifacts=[out_dir / "train_log.json"])
-    return summary
+    return record_training(out_dir, run_info, seed, behaviors, cfg, weights_file["spec"], history, started)
 
 
 def evaluate(checkpoint: str, dataset: str, labels: dict, scenario: dict, weights_file: dict) -> dict:

@@ -87,6 +87,23 @@ def per_behavior_loss(model, dataset, sample_behavior, behaviors) -> dict[str, f
             if np.any(sample_behavior == k)}
 
 
+def record_training(out_dir: Path, run_info: dict, seed: int, behaviors: list[str], cfg: dict, spec: dict,
+                    history: list[dict], started: float, artifacts=(), extra_params=None) -> dict:
+    """Write ``train_log.json`` (per-epoch history) and log the job as one MLflow run."""
+    from balancebc import tracking
+    summary = {**run_info, "seed": seed, "behaviors": behaviors, "train": cfg,
+               "seconds": round(time.time() - started, 1), "history": history, "final": history[-1]}
+    write_json(out_dir / "train_log.json", summary)
+    tracking.log_run(
+        experiment=run_info["scenario"], run_name=f"train/{run_info['method']}/seed{seed}",
+        params={**tracking.flatten("train", cfg), **tracking.flatten("method", spec), "seed": seed,
+                **(extra_params or {})},
+        tags={"stage": "train", "method": run_info["method"], "seed": seed, "scenario": run_info["scenario"]},
+        history=[{k: v for k, v in row.items() if k not in ("epoch", "step")} for row in history],
+        artifacts=[out_dir / "train_log.json", *artifacts])
+    return summary
+
+
 def train(dataset: str, labels: dict, weights_file: dict, train: dict, seed: int,
           obs_keys: list[str], out_dir: str | Path, run_info: dict) -> dict:
     import robomimic.utils.file_utils as FileUtils
@@ -95,8 +112,6 @@ def train(dataset: str, labels: dict, weights_file: dict, train: dict, seed: int
     import torch
     from robomimic.algo import algo_factory
     from torch.utils.data import DataLoader, WeightedRandomSampler
-
-    from balancebc import tracking
 
     torch.set_num_threads(1)
     random.seed(seed)
@@ -114,7 +129,6 @@ def train(dataset: str, labels: dict, weights_file: dict, train: dict, seed: int
     train_beh = sample_behaviors(trainset, labels["demo_behavior"], behaviors)
     valid_beh = sample_behaviors(validset, labels["demo_behavior"], behaviors)
 
-    spec = weights_file["spec"]
     steps_per_epoch, epochs = train["steps_per_epoch"], config.train.num_epochs
     history, started = [], time.time()
     for epoch in range(1, epochs + 1):
@@ -137,15 +151,5 @@ def train(dataset: str, labels: dict, weights_file: dict, train: dict, seed: int
     ckpt = out_dir / "model.pth"
     with atomic_path(ckpt) as tmp:
         TrainUtils.save_model(model, config, env_meta, shape_meta, str(tmp))
-    summary = {**run_info, "seed": seed, "behaviors": behaviors, "train": train,
-               "seconds": round(time.time() - started, 1), "history": history,
-               "final": history[-1]}
-    write_json(out_dir / "train_log.json", summary)
-    tracking.log_run(
-        experiment=run_info["scenario"], run_name=f"train/{run_info['method']}/seed{seed}",
-        params={**tracking.flatten("train", train), **tracking.flatten("method", spec), "seed": seed,
-                "dataset": dataset},
-        tags={"stage": "train", "method": run_info["method"], "seed": seed, "scenario": run_info["scenario"]},
-        history=[{k: v for k, v in row.items() if k not in ("epoch", "step")} for row in history],
-        artifacts=[out_dir / "train_log.json", ckpt])
-    return summary
+    return record_training(out_dir, run_info, seed, behaviors, train, weights_file["spec"], history, started,
+                           artifacts=[ckpt], extra_params={"dataset": dataset})
