@@ -33,6 +33,6 @@ def test_train_with_missing_dataset(tmp_path):
 
 
 def test_unknown_method_names_the_choices(tmp_path):
-    proc = run("balancebc weights --scenario pick --method bogus", _project(tmp_path), check=False)
+    proc = run("balancebc weights --scenario pick --method bogus --seed 0", _project(tmp_path), check=False)
     assert proc.returncode == 2
     assert "--method 'bogus': not in params.yaml methods (expected one of ['dro_metagrad', 'natural', 'temperature_warm'])" in proc.stderr

@@ -35,6 +35,6 @@ def test_every_job_runs_the_same_command_in_both(project):
     snake_cmds = set(re.findall(r"^Shell command: (balancebc [^\n]+?)\s*$", proc.stdout + proc.stderr, re.M))
     dvc = run("dvc repro --dry --force", project).stdout
     dvc_cmds = set(re.findall(r"^> (balancebc [^\n]+?)\s*$", dvc, re.M))
-    # tiny params: 2 scenarios × (generate, label, report) + 3 methods × (reference, weights) + 2 seeds × (train, evaluate)
-    assert len(snake_cmds) == 2 * (3 + 3 * 2 + 3 * 2 * 2)
+    # tiny params: 3 scenarios × (generate, label, report + 3 methods × 2 seeds × (reference, weights, train, evaluate))
+    assert len(snake_cmds) == 3 * (3 + 3 * 2 * 4)
     assert snake_cmds == dvc_cmds

@@ -1,18 +1,25 @@
 """The real pipeline, every stage, on tiny params: Snakemake end to end, MLflow runs,
 then a one-method parameter change that both Snakemake and DVC must rerun alone."""
 import csv
+import json
 import re
 
 import pytest
 import yaml
 
+from balancebc import paths
 from conftest import make_project, run, tiny_params
 
 METHODS = list(tiny_params()["methods"])
 SEEDS = tiny_params()["seeds"]
 SCENARIOS = list(tiny_params()["scenarios"])
 BEHAVIORS = {"pick": list(tiny_params()["scenarios"]["pick"]["regions"]),
+             "pick_suboptimal": ["optimal", "suboptimal"],
              "gaussian": list(tiny_params()["scenarios"]["gaussian"]["samples"])}
+# what each scenario's report has a row for: a rollout region or (offline) a behavior
+UNITS = {"pick": ("region", BEHAVIORS["pick"]),
+         "pick_suboptimal": ("region", list(tiny_params()["scenarios"]["pick_suboptimal"]["regions"])),
+         "gaussian": ("behavior", BEHAVIORS["gaussian"])}
 
 
 @pytest.fixture(scope="module")
@@ -23,23 +30,27 @@ def project(tmp_path_factory):
     return project
 
 
-@pytest.mark.parametrize("scenario, metric", [("pick", "success_rate"), ("gaussian", "loss")])
-def test_report_covers_every_method_and_behavior(project, scenario, metric):
+@pytest.mark.parametrize("scenario, metric", [("pick", "success_rate"), ("pick_suboptimal", "success_rate"),
+                                              ("gaussian", "loss")])
+def test_report_covers_every_method_and_unit(project, scenario, metric):
     report = project / f"results/{scenario}/report"
     for name in ("results.csv", "results.md", "results.png", "alpha.png", "weights.md", "metrics.json"):
         assert (report / name).stat().st_size > 0
     rows = list(csv.DictReader((report / "results.csv").open()))
-    assert {(r["method"], r["behavior"]) for r in rows} == {(m, b) for m in METHODS for b in BEHAVIORS[scenario]}
+    unit, units = UNITS[scenario]
+    assert {(r["method"], r[unit]) for r in rows} == {(m, u) for m in METHODS for u in units}
     for r in rows:
         assert r["metric"] == metric and int(r["seeds"]) == len(SEEDS)
         assert float(r["mean"]) >= 0.0 and (metric != "success_rate" or float(r["mean"]) <= 1.0)
     assert (report / "results.png").read_bytes()[:4] == b"\x89PNG"
-    # the rare behavior is up-weighted by the warm schedule and by DRO
-    rare = BEHAVIORS[scenario][-1]
-    weights = {r["method"]: float(r["weight"]) for r in rows if r["behavior"] == rare}
-    assert weights["temperature_warm"] > weights["natural"]
+    # the smaller behavior is up-weighted by the warm schedule (every seed's weights file)
+    small = BEHAVIORS[scenario][-1]
+    w = {(m, s): json.loads((project / paths.weights(scenario, m, s)).read_text())["weights"][small]
+         for m in METHODS for s in SEEDS}
+    assert all(w["temperature_warm", s] > w["natural", s] for s in SEEDS)
     table = (report / "weights.md").read_text()
     assert "DRO (metagrad reference)" in table
+    assert ("The paper's Table 1" in table) == (scenario == "pick_suboptimal")
 
 
 def test_checkpoints_load_as_robomimic_policies(project):
@@ -64,8 +75,8 @@ def test_mlflow_has_every_train_and_evaluate_run(project):
             if r.data.tags["stage"] == "train":
                 assert len(client.get_metric_history(r.info.run_id, f"loss_valid/{rare}")) >= 2  # per epoch
                 assert f"weight/{rare}" in r.data.metrics
-            elif scenario == "pick":
-                assert {f"success/{b}" for b in BEHAVIORS[scenario]} <= set(r.data.metrics)
+            elif UNITS[scenario][0] == "region":
+                assert {f"success/{u}" for u in UNITS[scenario][1]} <= set(r.data.metrics)
             else:
                 assert {"closed_form_distance", f"loss/{rare}", f"distance/{rare}"} <= set(r.data.metrics)
 
@@ -86,12 +97,10 @@ def test_changing_one_method_reruns_only_its_jobs(project):
 
     expected_rules, expected_stages = set(), set()
     for sc in SCENARIOS:
-        expected_rules |= {("reference", tuple(sorted((sc, "temperature_warm")))),
-                           ("weights", tuple(sorted((sc, "temperature_warm")))), ("report", (sc,))}
-        expected_rules |= {(stage, tuple(sorted((sc, "temperature_warm", str(s)))))
-                           for stage in ("train", "evaluate") for s in SEEDS}
-        expected_stages |= {f"reference@{sc}-temperature_warm", f"weights@{sc}-temperature_warm", f"report@{sc}"}
-        expected_stages |= {f"{stage}@{sc}-temperature_warm-{s}" for stage in ("train", "evaluate") for s in SEEDS}
+        stages = ("reference", "weights", "train", "evaluate")
+        expected_rules |= {("report", (sc,))} | {(stage, tuple(sorted((sc, "temperature_warm", str(s)))))
+                                                 for stage in stages for s in SEEDS}
+        expected_stages |= {f"report@{sc}"} | {f"{stage}@{sc}-temperature_warm-{s}" for stage in stages for s in SEEDS}
     proc = run("snakemake --cores 2", project, timeout=600)
     assert _snakemake_jobs(proc.stderr) == expected_rules
 

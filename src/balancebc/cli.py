@@ -54,7 +54,7 @@ def _obs_keys(kind: str) -> list[str]:
         from balancebc.scenarios.gaussian import OBS_KEYS
         return OBS_KEYS
     from balancebc.scenarios.pick import POLICY_OBS_KEYS
-    return POLICY_OBS_KEYS
+    return POLICY_OBS_KEYS  # pick and pick_suboptimal
 
 
 def cmd_generate(params, args):
@@ -69,9 +69,8 @@ def cmd_generate(params, args):
 def cmd_label(params, args):
     from balancebc.io.atomic import write_json
     from balancebc.stages.label import ground_truth_labels
-    scenario = params["scenarios"][args.scenario]
-    behaviors = list(scenario["samples"] if scenario["kind"] == "gaussian" else scenario["regions"])
-    labels = ground_truth_labels(paths.dataset(args.scenario), behaviors)
+    from balancebc.scenarios import behaviors
+    labels = ground_truth_labels(paths.dataset(args.scenario), behaviors(params["scenarios"][args.scenario]))
     write_json(paths.labels(args.scenario), labels)
     for b, e in labels["behaviors"].items():
         print(f"{b}: {e['demos']} demos ({e['train_demos']} train, {e['valid_demos']} valid), "
@@ -83,9 +82,8 @@ def cmd_reference(params, args):
     from balancebc.stages.reference import compute
     s, kind = args.scenario, _kind(params, args)
     result = compute(args.method, params["methods"][args.method], kind, paths.dataset(s),
-                     read_json(paths.labels(s), "labels file"), _obs_keys(kind), params["balance"],
-                     params["scenarios"][s]["seed"])
-    write_json(paths.reference(s, args.method), result)
+                     read_json(paths.labels(s), "labels file"), _obs_keys(kind), params["balance"], args.seed)
+    write_json(paths.reference(s, args.method, args.seed), result)
     print(f"{args.method}: reference losses {result.get('losses', 'none (not a DRO method)')}")
 
 
@@ -94,17 +92,17 @@ def cmd_weights(params, args):
     from balancebc.stages.weights import solve, solve_dro
     s, spec = args.scenario, params["methods"][args.method]
     labels = read_json(paths.labels(s), "labels file")
-    reference = read_json(paths.reference(s, args.method), "reference file")
+    reference = read_json(paths.reference(s, args.method, args.seed), "reference file")
     if spec["kind"] == "dro":
         from balancebc.balance import data as behavior_data
         from balancebc.stages.reference import proxy_model
         kind = _kind(params, args)
         data = behavior_data.load(paths.dataset(s), labels, _obs_keys(kind))
         result = solve_dro(args.method, spec, labels, reference, data, proxy_model(kind, data, params["balance"]),
-                           params["balance"], params["scenarios"][s]["seed"])
+                           params["balance"], args.seed)
     else:
         result = solve(args.method, spec, labels)
-    write_json(paths.weights(args.scenario, args.method), result)
+    write_json(paths.weights(s, args.method, args.seed), result)
     print(f"{args.method}: " + ", ".join(f"{b}={w:.3f}" for b, w in result["weights"].items()))
 
 
@@ -114,7 +112,7 @@ def cmd_train(params, args):
     s = args.scenario
     open_dataset(paths.dataset(s)).close()  # a clear error for a missing or corrupt file
     inputs = (paths.dataset(s), read_json(paths.labels(s), "labels file"),
-              read_json(paths.weights(s, args.method), "weights file"))
+              read_json(paths.weights(s, args.method, args.seed), "weights file"))
     run_info = {"scenario": s, "method": args.method}
     if _kind(params, args) == "gaussian":
         from balancebc.stages import linear_policy
@@ -122,7 +120,7 @@ def cmd_train(params, args):
                             paths.train_dir(s, args.method, args.seed), run_info)
     else:
         from balancebc.stages.train import train
-        train(*inputs, params["train"], args.seed, _obs_keys("pick"), paths.train_dir(s, args.method, args.seed),
+        train(*inputs, params["train"], args.seed, _obs_keys(_kind(params, args)), paths.train_dir(s, args.method, args.seed),
               run_info)
 
 
@@ -130,27 +128,29 @@ def cmd_evaluate(params, args):
     from balancebc import tracking
     from balancebc.io.atomic import read_json, write_json
     from balancebc.io.robomimic_hdf5 import env_args, open_dataset
-    s, ev = args.scenario, params["evaluate"]
+    from balancebc.scenarios import rollout_regions
+    s, ev, scenario = args.scenario, params["evaluate"], params["scenarios"][args.scenario]
+    regions = rollout_regions(scenario)
     with open_dataset(paths.dataset(s)) as f:  # a clear error for a missing or corrupt file
-        env = env_args(f) if _kind(params, args) == "pick" else None
+        env = env_args(f) if regions else None
     checkpoint = paths.checkpoint(s, args.method, args.seed)
     if not Path(checkpoint).is_file():
         raise BalanceBCError(f"{checkpoint}: checkpoint not found (run the train stage first)")
-    weights_file = read_json(paths.weights(s, args.method), "weights file")
     out = paths.evaluation(s, args.method, args.seed)
-    if _kind(params, args) == "gaussian":
+    if regions is None:
         from balancebc.stages import linear_policy
         extra = linear_policy.evaluate(checkpoint, paths.dataset(s), read_json(paths.labels(s), "labels file"),
-                                       params["scenarios"][s], weights_file)
-        result = extra.pop("behaviors")
+                                       scenario, read_json(paths.weights(s, args.method, args.seed), "weights file"))
+        result, unit = extra.pop("behaviors"), "behavior"
         metrics = {f"{m}/{b}": r[m] for b, r in result.items() for m in ("loss", "distance")}
         metrics["closed_form_distance"] = extra["closed_form_distance"]
     else:
         from balancebc.stages.evaluate import evaluate
-        extra = {}
-        result = evaluate(checkpoint, env, weights_file["behaviors"], ev["episodes"], args.seed, ev["workers"])
-        metrics = {f"success/{b}": r["success_rate"] for b, r in result.items()}
-    write_json(out, {"scenario": s, "method": args.method, "seed": args.seed, "behaviors": result, **extra})
+        extra, unit = {}, "region"
+        result = evaluate(checkpoint, env, regions, ev["episodes"], args.seed, ev["workers"])
+        metrics = {f"success/{r}": v["success_rate"] for r, v in result.items()}
+    write_json(out, {"scenario": s, "method": args.method, "seed": args.seed, "unit": unit, "units": result,
+                     **extra})
     print(" ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
     tracking.log_run(experiment=s, run_name=f"evaluate/{args.method}/seed{args.seed}",
                      params={**tracking.flatten("evaluate", ev), "seed": args.seed, "checkpoint": checkpoint},
@@ -160,8 +160,7 @@ def cmd_evaluate(params, args):
 
 def cmd_report(params, args):
     from balancebc.stages.report import report
-    metric = "loss" if _kind(params, args) == "gaussian" else "success_rate"
-    written = report(args.scenario, list(params["methods"]), params["seeds"], metric)
+    written = report(args.scenario, params["scenarios"][args.scenario], list(params["methods"]), params["seeds"])
     print("wrote " + ", ".join(written))
 
 
@@ -169,8 +168,8 @@ STAGES = {
     "check-params": (cmd_check, []),
     "generate": (cmd_generate, ["scenario"]),
     "label": (cmd_label, ["scenario"]),
-    "reference": (cmd_reference, ["scenario", "method"]),
-    "weights": (cmd_weights, ["scenario", "method"]),
+    "reference": (cmd_reference, ["scenario", "method", "seed"]),
+    "weights": (cmd_weights, ["scenario", "method", "seed"]),
     "train": (cmd_train, ["scenario", "method", "seed"]),
     "evaluate": (cmd_evaluate, ["scenario", "method", "seed"]),
     "report": (cmd_report, ["scenario"]),

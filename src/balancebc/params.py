@@ -8,6 +8,8 @@ import yaml
 
 from balancebc.errors import BalanceBCError
 
+# Per scenario kind: the key naming the behaviors, and the keys that need one entry per behavior.
+KEYED_BY_BEHAVIOR = {"pick": ("regions", ["demos"]), "gaussian": ("samples", ["state_scale", "noise"])}
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "params.schema.yaml"
 
 
@@ -35,8 +37,8 @@ def validate(params: dict, source: str = "params") -> dict:
         leaves = [e for e in (error.context or [])] or [error]
         messages.extend(_describe(e) for e in leaves)
     for name, scenario in (params.get("scenarios") or {}).items() if not errors else ():
-        names, keyed = ((scenario["regions"], ["demos"]) if scenario["kind"] == "pick"
-                        else (scenario["samples"], ["state_scale", "noise"]))
+        names_key, keyed = KEYED_BY_BEHAVIOR.get(scenario["kind"], (None, []))
+        names = scenario.get(names_key, ())
         for key in keyed:
             if set(scenario[key]) != set(names):
                 messages.append(f"scenarios.{name}.{key}: expected one entry per behavior "

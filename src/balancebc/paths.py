@@ -1,5 +1,8 @@
 """Where every artefact lives. The Snakefile, dvc.yaml and the stages all use these
-paths, so a stage's command needs only the scenario, method and seed."""
+paths, so a stage's command needs only the scenario, method and seed.
+
+Reference losses and weights are per seed too: their solvers are stochastic, and the
+policy of seed N is trained with the weights solved with seed N."""
 from __future__ import annotations
 
 
@@ -11,12 +14,12 @@ def labels(scenario: str) -> str:
     return f"data/{scenario}/labels.json"
 
 
-def reference(scenario: str, method: str) -> str:
-    return f"results/{scenario}/reference/{method}.json"
+def reference(scenario: str, method: str, seed) -> str:
+    return f"results/{scenario}/reference/{method}/seed{seed}.json"
 
 
-def weights(scenario: str, method: str) -> str:
-    return f"results/{scenario}/weights/{method}.json"
+def weights(scenario: str, method: str, seed) -> str:
+    return f"results/{scenario}/weights/{method}/seed{seed}.json"
 
 
 def train_dir(scenario: str, method: str, seed) -> str:

@@ -1,4 +1,4 @@
-# Per method (and seed): reference losses → weights → train a policy → evaluate it.
+# Per method and seed: reference losses → weights → train a policy → evaluate it.
 
 
 rule reference:
@@ -6,37 +6,37 @@ rule reference:
         paths.dataset("{scenario}"),
         paths.labels("{scenario}"),
     output:
-        paths.reference("{scenario}", "{method}"),
+        paths.reference("{scenario}", "{method}", "{seed}"),
     params:
         method=lambda w: config["methods"][w.method],
         balance=lambda w: balance_settings(w.method),
     log:
-        paths.log("reference", "{scenario}", "{method}"),
+        paths.log("reference", "{scenario}", "{method}", "{seed}"),
     shell:
-        "balancebc reference --scenario {wildcards.scenario} --method {wildcards.method}"
+        "balancebc reference --scenario {wildcards.scenario} --method {wildcards.method} --seed {wildcards.seed}"
 
 
 rule weights:
     input:
         paths.dataset("{scenario}"),
         paths.labels("{scenario}"),
-        paths.reference("{scenario}", "{method}"),
+        paths.reference("{scenario}", "{method}", "{seed}"),
     output:
-        paths.weights("{scenario}", "{method}"),
+        paths.weights("{scenario}", "{method}", "{seed}"),
     params:
         method=lambda w: config["methods"][w.method],
         balance=lambda w: balance_settings(w.method),
     log:
-        paths.log("weights", "{scenario}", "{method}"),
+        paths.log("weights", "{scenario}", "{method}", "{seed}"),
     shell:
-        "balancebc weights --scenario {wildcards.scenario} --method {wildcards.method}"
+        "balancebc weights --scenario {wildcards.scenario} --method {wildcards.method} --seed {wildcards.seed}"
 
 
 rule train:
     input:
         paths.dataset("{scenario}"),
         paths.labels("{scenario}"),
-        paths.weights("{scenario}", "{method}"),
+        paths.weights("{scenario}", "{method}", "{seed}"),
     output:
         paths.checkpoint("{scenario}", "{method}", "{seed}"),
         paths.train_log("{scenario}", "{method}", "{seed}"),
@@ -52,7 +52,7 @@ rule train:
 rule evaluate:
     input:
         paths.dataset("{scenario}"),
-        paths.weights("{scenario}", "{method}"),
+        paths.weights("{scenario}", "{method}", "{seed}"),
         paths.checkpoint("{scenario}", "{method}", "{seed}"),
     output:
         paths.evaluation("{scenario}", "{method}", "{seed}"),

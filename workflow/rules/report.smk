@@ -3,7 +3,7 @@
 
 rule report:
     input:
-        lambda w: [paths.weights(w.scenario, m) for m in METHODS],
+        lambda w: [paths.weights(w.scenario, m, s) for m in METHODS for s in SEEDS],
         lambda w: [paths.evaluation(w.scenario, m, s) for m in METHODS for s in SEEDS],
     output:
         paths.report_files("{scenario}"),

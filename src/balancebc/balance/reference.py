@@ -8,7 +8,9 @@
   through those steps (torch.func) and projecting onto the simplex; repeated until w stops
   moving. L*_k is k's held-out loss of a proxy trained with the converged w.
 
-Held-out = the dataset's ``valid`` split. Every proxy has the same model and budget.
+Losses are measured on the split ``proxy.split`` names: ``valid`` (held-out demos, the
+default) or ``train`` (the paper's "lowest achievable training loss"). Every proxy has the
+same model and budget.
 """
 from __future__ import annotations
 
@@ -20,8 +22,9 @@ from balancebc.balance.losses import behavior_losses, fresh_params, sgd_steps, t
 from balancebc.balance.simplex import project_simplex
 
 
-def heldout_losses(model, params, data: BehaviorData) -> np.ndarray:
-    v = data.valid
+def losses_on(model, params, data: BehaviorData, split: str = "valid") -> np.ndarray:
+    """Per-behavior loss of ``params`` on the dataset's ``valid`` or ``train`` split."""
+    v = getattr(data, split)
     with torch.no_grad():
         return behavior_losses(model, params, v.x, v.y, v.b, len(data.behaviors)).numpy()
 
@@ -32,15 +35,18 @@ def natural_weights(data: BehaviorData) -> np.ndarray:
 
 def remix(model, data: BehaviorData, proxy: dict, seed: int) -> dict:
     params = train_weighted(model, data.train, natural_weights(data), proxy["steps"], proxy["lr"], seed)
-    return {"losses": heldout_losses(model, params, data).tolist()}
+    return {"losses": losses_on(model, params, data, proxy.get("split", "valid")).tolist()}
 
 
-def metagrad_weights(model, data: BehaviorData, k: int, cfg: dict, seed: int) -> list[list[float]]:
-    """The trace of behavior k's weights w, ending at the converged w."""
+def metagrad_weights(model, data: BehaviorData, k: int, cfg: dict, seed: int,
+                     start: dict | None = None, split: str = "valid") -> list[list[float]]:
+    """The trace of behavior k's weights w, ending at the converged w: k's loss on ``split``
+    after the inner steps is what w minimises. The inner steps continue from ``start``
+    (default: a fresh seeded proxy)."""
     K = len(data.behaviors)
     w = torch.full((K,), 1.0 / K)
-    params = fresh_params(model, seed)
-    v = data.valid
+    params = dict(start) if start is not None else fresh_params(model, seed)
+    v = getattr(data, split)
     trace, still = [w.tolist()], 0
     for _ in range(cfg["outer_steps"]):
         w_var = w.clone().requires_grad_(True)
@@ -62,11 +68,17 @@ def metagrad_weights(model, data: BehaviorData, k: int, cfg: dict, seed: int) ->
 
 
 def metagrad(model, data: BehaviorData, proxy: dict, cfg: dict, seed: int) -> dict:
+    """``cfg["start"]``: ``scratch`` (default) runs the inner steps from a fresh proxy, as
+    the paper does; ``natural`` continues them from the plain-BC proxy, so that w is judged
+    near a fitted policy, where conflicting demos pull apart."""
+    start, split = None, proxy.get("split", "valid")
+    if cfg.get("start", "scratch") == "natural":
+        start = train_weighted(model, data.train, natural_weights(data), proxy["steps"], proxy["lr"], seed)
     losses, weights, traces = [], [], []
     for k in range(len(data.behaviors)):
-        trace = metagrad_weights(model, data, k, cfg, seed)
+        trace = metagrad_weights(model, data, k, cfg, seed, start, split)
         params = train_weighted(model, data.train, np.array(trace[-1]), proxy["steps"], proxy["lr"], seed)
-        losses.append(float(heldout_losses(model, params, data)[k]))
+        losses.append(float(losses_on(model, params, data, split)[k]))
         weights.append(trace[-1])
         traces.append(trace)
     return {"losses": losses, "weights": weights, "trace": traces}

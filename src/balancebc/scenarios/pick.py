@@ -36,6 +36,17 @@ def env_args(scenario: dict) -> dict:
     }
 
 
+def demo_plan(scenario: dict) -> list[tuple[str, str, dict | None]]:
+    """(behavior, region, sloppiness) of every demo to record, behavior by behavior.
+    `pick`: one behavior per region. `pick_suboptimal`: optimal and suboptimal demos,
+    each spread over the regions in turn."""
+    regions = list(scenario["regions"])
+    if scenario["kind"] == "pick":
+        return [(r, r, None) for r in regions for _ in range(scenario["demos"][r])]
+    return [(b, regions[j % len(regions)], scenario["suboptimal"] if b == "suboptimal" else None)
+            for b in ("optimal", "suboptimal") for j in range(scenario["demos"][b])]
+
+
 def make_env(args: dict, region: str | None = None, seed: int = 0):
     """Create the robosuite environment that ``args`` (a dataset's ``env_args``) describes."""
     import robosuite as suite
@@ -50,13 +61,16 @@ def policy_obs(obs: dict) -> dict[str, np.ndarray]:
             "robot0_gripper_qpos": obs["robot0_gripper_qpos"], "object": obs["object-state"]}
 
 
-def record_demo(env, region: str, seed: int, horizon: int) -> Demo | None:
-    """Run the region's expert once from a seeded reset; the demo, or None if it failed."""
-    from balancebc.scenarios.pick_expert import RegionExpert
+def record_demo(env, region: str, seed: int, horizon: int, behavior: str | None = None,
+                sloppiness: dict | None = None) -> Demo | None:
+    """Run the region's expert once from a seeded reset; the demo, or None if it failed.
+    ``sloppiness`` (a scenario's ``suboptimal`` parameters) makes it a SloppyExpert."""
+    from balancebc.scenarios.pick_expert import RegionExpert, SloppyExpert
     env.set_region(region)
     env.reseed(seed)
     obs = env.reset()
-    expert = RegionExpert()
+    expert = (SloppyExpert(sloppiness["style"], sloppiness, np.random.default_rng(seed)) if sloppiness
+              else RegionExpert())
     steps = {"obs": [], "next_obs": [], "actions": [], "states": [], "rewards": []}
     for _ in range(horizon):
         steps["states"].append(env.sim.get_state().flatten())
@@ -77,4 +91,4 @@ def record_demo(env, region: str, seed: int, horizon: int) -> Demo | None:
     return Demo(actions=np.array(steps["actions"]), states=np.array(steps["states"]),
                 rewards=np.array(steps["rewards"]), dones=dones, obs=stack(steps["obs"]),
                 next_obs=stack(steps["next_obs"]), model_file=env.sim.model.get_xml(),
-                attrs={"behavior": region, "seed": seed})
+                attrs={"behavior": behavior or region, "region": region, "seed": seed})

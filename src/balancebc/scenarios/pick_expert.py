@@ -4,6 +4,12 @@ rotation that the region's block yaw needs.
 The expert is a function of the observation plus a phase, which it infers from the
 observation as well (gripper opening, height), so that demonstrations are consistent
 state → action maps a behavior-cloning policy can fit.
+
+``SloppyExpert`` is the same expert done badly, in one of three styles (the
+`pick_suboptimal` scenario): ``noisy`` (Gaussian noise on the hand's motion),
+``hesitant`` (random pauses before the grasp) or ``detour`` (a swing up and to the side
+before the approach). Its demos still lift the block; they are worse demonstrations,
+not failures.
 """
 from __future__ import annotations
 
@@ -32,9 +38,7 @@ def grasp_yaw_error(eef_quat: np.ndarray, block_quat: np.ndarray) -> float:
 class RegionExpert:
     """Approach above the block while turning the wrist, descend, close, lift."""
 
-    def __init__(self, rng: np.random.Generator | None = None, action_noise: float = 0.0):
-        self.rng = rng or np.random.default_rng(0)
-        self.action_noise = action_noise
+    def __init__(self):
         self.phase = "approach"
         self.closed_for = 0
         self.start_z = None
@@ -67,6 +71,47 @@ class RegionExpert:
         action[:3] = POS_GAIN * (target - eef)
         action[5] = YAW_GAIN * yaw_err
         action[6] = grip
-        if self.action_noise:
-            action[:6] += self.rng.normal(0.0, self.action_noise, 6)
+        return np.clip(action, -1.0, 1.0)
+
+
+STYLES = ("noisy", "hesitant", "detour")
+
+
+class SloppyExpert(RegionExpert):
+    """The region expert with one kind of sloppiness (``style`` in STYLES); ``settings``
+    are the scenario's ``suboptimal`` parameters."""
+
+    def __init__(self, style: str, settings: dict, rng: np.random.Generator):
+        super().__init__()
+        if style not in STYLES:
+            raise ValueError(f"unknown suboptimal style {style!r}; expected one of {STYLES}")
+        self.style, self.settings, self.rng = style, settings, rng
+        self.paused_for = 0
+        side = rng.choice([-1.0, 1.0])
+        self.waypoint_offset = np.array([0.0, side * settings.get("detour_side", 0.12),
+                                         settings.get("detour_up", 0.15)])
+        self.waypoint = None
+
+    def act(self, obs: dict) -> np.ndarray:
+        eef = obs["robot0_eef_pos"]
+        if self.style == "detour" and self.phase == "approach" and self.waypoint is not False:
+            if self.waypoint is None:
+                self.waypoint = obs["cube_pos"] + self.waypoint_offset
+            if np.linalg.norm(eef - self.waypoint) > 0.03:
+                action = np.zeros(7)
+                action[:3] = POS_GAIN * (self.waypoint - eef)
+                action[6] = -1.0
+                return np.clip(action, -1.0, 1.0)
+            self.waypoint = False  # reached: approach the block as the expert does
+        if self.style == "hesitant" and self.phase in ("approach", "descend"):
+            if self.paused_for == 0 and self.rng.random() < self.settings.get("pause_prob", 0.1):
+                self.paused_for = self.settings.get("pause_steps", 6)
+            if self.paused_for > 0:
+                self.paused_for -= 1
+                action = np.zeros(7)
+                action[6] = -1.0
+                return action
+        action = super().act(obs)
+        if self.style == "noisy":
+            action[:3] += self.rng.normal(0.0, self.settings.get("noise", 0.3), 3)  # the hand, not the wrist
         return np.clip(action, -1.0, 1.0)

@@ -1,9 +1,9 @@
-"""evaluate: rollouts of a trained policy, N episodes per behavior.
+"""evaluate: rollouts of a trained policy, N episodes per region.
 
 The environment is re-created from the dataset's ``env_args`` with the block in the
-behavior's region; success is robosuite's own ``_check_success``. Episodes are spread
-over worker processes; episode i of behavior k always gets the same seed, whichever
-worker runs it.
+region; success is robosuite's own ``_check_success``. Episodes are spread over worker
+processes (one worker: in this process); episode i of region k always gets the same
+seed, whichever worker runs it.
 """
 from __future__ import annotations
 
@@ -30,9 +30,9 @@ def _init_worker(checkpoint: str, env_args: dict) -> None:
 
 
 def _rollout(task: tuple) -> tuple:
-    behavior, seed, horizon = task
+    region, seed, horizon = task
     policy, env = _worker["policy"], _worker["env"]
-    env.set_region(behavior)
+    env.set_region(region)
     env.reseed(seed)
     obs = env.reset()
     policy.start_episode()
@@ -43,21 +43,28 @@ def _rollout(task: tuple) -> tuple:
     return task, False, horizon
 
 
-def evaluate(checkpoint: str, env_args: dict, behaviors: list[str], episodes: int, seed: int,
+def evaluate(checkpoint: str, env_args: dict, regions: list[str], episodes: int, seed: int,
              workers: int) -> dict:
     horizon = env_args["env_kwargs"]["horizon"]
-    tasks = [(b, episode_seed(seed, k, i), horizon) for k, b in enumerate(behaviors) for i in range(episodes)]
+    tasks = [(r, episode_seed(seed, k, i), horizon) for k, r in enumerate(regions) for i in range(episodes)]
     outcome = {}
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(checkpoint, env_args)) as pool:
-        for task, success, steps in tqdm(pool.imap_unordered(_rollout, tasks), total=len(tasks),
-                                         desc="evaluate", mininterval=10):
+    if workers == 1:
+        _init_worker(checkpoint, env_args)
+        runs = map(_rollout, tasks)
+    else:
+        pool = mp.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=(checkpoint, env_args))
+        runs = pool.imap_unordered(_rollout, tasks)
+    try:
+        for task, success, steps in tqdm(runs, total=len(tasks), desc="evaluate", mininterval=10):
             outcome[task[:2]] = (success, steps)
+    finally:
+        if workers > 1:
+            pool.terminate()
     result = {}
-    for b in behaviors:
-        runs = [outcome[t[:2]] for t in tasks if t[0] == b]
-        successes = [bool(s) for s, _ in runs]
-        result[b] = {"episodes": len(runs), "successes": int(sum(successes)),
-                     "success_rate": float(np.mean(successes)),
-                     "mean_steps": float(np.mean([n for _, n in runs])), "per_episode": successes}
+    for r in regions:
+        done = [outcome[t[:2]] for t in tasks if t[0] == r]
+        successes = [bool(s) for s, _ in done]
+        result[r] = {"episodes": len(done), "successes": int(sum(successes)),
+                     "success_rate": float(np.mean(successes)), "mean_steps": float(np.mean([n for _, n in done])),
+                     "per_episode": successes, "steps": [n for _, n in done]}
     return result

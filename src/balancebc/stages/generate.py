@@ -1,8 +1,8 @@
 """generate: scripted-expert demonstrations of a scenario, written as one robomimic file.
 
-Each demo has its own seed (derived from the scenario seed, its region and its index), so
-the file does not depend on how many worker processes ran. Failed attempts are retried
-with the next seed; only successful demos are kept.
+Each demo has its own seed (derived from the scenario seed, its behavior and its index),
+so the file does not depend on how many worker processes ran. Failed attempts are
+retried with the next seed; only successful demos are kept.
 """
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ from tqdm import tqdm
 
 from balancebc.errors import BalanceBCError
 from balancebc.io.robomimic_hdf5 import write_dataset
-from balancebc.scenarios import pick
+from balancebc.scenarios import behaviors, pick
 
 MAX_ATTEMPTS = 5
 _worker_env = None
 
 
-def demo_seed(base: int, region_index: int, demo_index: int, attempt: int) -> int:
-    return int(np.random.SeedSequence([base, region_index, demo_index, attempt]).generate_state(1)[0])
+def demo_seed(base: int, behavior_index: int, demo_index: int, attempt: int) -> int:
+    return int(np.random.SeedSequence([base, behavior_index, demo_index, attempt]).generate_state(1)[0])
 
 
 def _init_worker(args: dict) -> None:
@@ -29,13 +29,12 @@ def _init_worker(args: dict) -> None:
 
 
 def _record(task: tuple) -> tuple:
-    region, region_index, demo_index, base, horizon = task
-    for attempt in range(MAX_ATTEMPTS):
-        seed = demo_seed(base, region_index, demo_index, attempt)
-        demo = pick.record_demo(_worker_env, region, seed, horizon)
+    (behavior, region, sloppiness), seeds, horizon = task
+    for seed in seeds:
+        demo = pick.record_demo(_worker_env, region, seed, horizon, behavior, sloppiness)
         if demo is not None:
-            return task, demo, attempt
-    return task, None, MAX_ATTEMPTS
+            return task, demo
+    return task, None
 
 
 def split_train_valid(names_by_behavior: dict[str, list[str]], valid_fraction: float,
@@ -54,22 +53,29 @@ def split_train_valid(names_by_behavior: dict[str, list[str]], valid_fraction: f
 
 def generate(scenario: dict, out: str) -> dict:
     args = pick.env_args(scenario)
-    regions = list(scenario["regions"])
-    tasks = [(region, i, j, scenario["seed"], scenario["horizon"])
-             for i, region in enumerate(regions) for j in range(scenario["demos"][region])]
-    results = {}
+    names = behaviors(scenario)
+    plan = pick.demo_plan(scenario)
+    tasks, index_in_behavior = [], {b: 0 for b in names}
+    for item in plan:
+        b = item[0]
+        j, index_in_behavior[b] = index_in_behavior[b], index_in_behavior[b] + 1
+        seeds = [demo_seed(scenario["seed"], names.index(b), j, a) for a in range(MAX_ATTEMPTS)]
+        tasks.append((item, seeds, scenario["horizon"]))
+    demos_by_task = {}
     ctx = mp.get_context("spawn")
     with ctx.Pool(scenario["workers"], initializer=_init_worker, initargs=(args,)) as pool:
-        for task, demo, attempts in tqdm(pool.imap_unordered(_record, tasks), total=len(tasks),
-                                         desc="generate", mininterval=5):
+        for task, demo in tqdm(pool.imap_unordered(_record, tasks), total=len(tasks), desc="generate",
+                               mininterval=5):
             if demo is None:
-                raise BalanceBCError(f"generate: the {task[0]!r} expert failed {attempts} times in a row "
-                                     f"(demo {task[2]}); check scenarios.pick.regions")
-            results[task[:3]] = demo
-    demos, names_by_behavior = [], {r: [] for r in regions}
-    for key in sorted(results, key=lambda k: (k[1], k[2])):
-        names_by_behavior[key[0]].append(f"demo_{len(demos)}")
-        demos.append(results[key])
+                (behavior, region, _), seeds, horizon = task
+                raise BalanceBCError(f"generate: the {behavior!r} expert failed {len(seeds)} times in a row "
+                                     f"in region {region!r} within {horizon} steps; check the scenario's "
+                                     "regions, horizon and suboptimal settings")
+            demos_by_task[tuple(task[1])] = demo  # the seeds identify the task
+    demos, names_by_behavior = [], {b: [] for b in names}
+    for (behavior, _, _), seeds, _ in tasks:  # the plan's order, whatever order workers finished in
+        names_by_behavior[behavior].append(f"demo_{len(demos)}")
+        demos.append(demos_by_task[tuple(seeds)])
     train, valid = split_train_valid(names_by_behavior, scenario["valid_fraction"], scenario["seed"])
     write_dataset(out, demos, args, {**names_by_behavior, "train": train, "valid": valid})
-    return {r: len(n) for r, n in names_by_behavior.items()}
+    return {b: len(n) for b, n in names_by_behavior.items()}

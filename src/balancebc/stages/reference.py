@@ -30,6 +30,6 @@ def compute(method: str, spec: dict, scenario_kind: str, dataset: str, labels: d
     started = time.process_time()
     result = reference_losses(spec["reference"], model, data, balance["proxy"], balance["metagrad"], seed)
     return {"method": method, "reference": spec["reference"], "behaviors": data.behaviors,
-            "losses": dict(zip(data.behaviors, result.pop("losses"))), "held_out": "mask/valid",
+            "losses": dict(zip(data.behaviors, result.pop("losses"))), "split": "mask/" + balance["proxy"].get("split", "valid"),
             "proxy": balance["proxy"], "settings": balance["metagrad"] if spec["reference"] == "metagrad" else {},
             "cpu_seconds": round(time.process_time() - started, 2), **result}

@@ -1,7 +1,8 @@
-"""report: per-behavior results per method over seeds — success rate of rollouts (`pick`)
-or held-out loss (`gaussian`) — as CSV, Markdown (with paired tests against `natural`)
-and a bar chart in the style of the paper's figures; the weights and reference losses
-each method used (the paper's Table 1); the DRO weights over solver iterations."""
+"""report: results per method over seeds — success rate of rollouts per region (`pick`,
+`pick_suboptimal`) or held-out loss per behavior (`gaussian`) — as CSV, Markdown (with
+paired tests against `natural`) and a bar chart in the style of the paper's figures; the
+weights and reference losses each method solved, over seeds (the paper's Table 1, next to
+the paper's own numbers for `pick_suboptimal`); the DRO weights over solver iterations."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,22 +15,40 @@ from balancebc.io.atomic import atomic_path, read_json, write_json, write_text
 
 LABELS = {"success_rate": "success rate", "loss": "held-out loss (MSE)"}
 
+# The paper's Table 1 (picking, a small share of suboptimal demos): weight and reference
+# loss of the suboptimal / optimal data. Keys are this pipeline's method names.
+PAPER_TABLE1 = {
+    "natural": {"weights": (0.33, 0.67), "losses": None},
+    "dro_zero": {"weights": (0.5, 0.5), "losses": (0.0, 0.0)},
+    "dro_remix": {"weights": (0.5348, 0.4652), "losses": (0.520, 0.9337)},
+    "dro_metagrad": {"weights": (0.0633, 0.9367), "losses": (1.893, 1.505)},
+}
+
+
+def _mean_std(values) -> tuple[float, float]:
+    values = np.asarray(values, dtype=float)
+    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
 
 def collect(scenario: str, methods: list[str], seeds: list[int], metric: str) -> tuple[list[dict], dict]:
+    """One row per method and evaluation unit (region or behavior); the weights files of
+    every method and seed."""
     rows, weights = [], {}
     for method in methods:
-        weights[method] = read_json(paths.weights(scenario, method), "weights file")
-        per_seed = {s: read_json(paths.evaluation(scenario, method, s), "evaluation")["behaviors"]
-                    for s in seeds}
-        for behavior in weights[method]["behaviors"]:
-            values = np.array([per_seed[s][behavior][metric] for s in seeds])
-            row = {"method": method, "behavior": behavior, "weight": weights[method]["weights"][behavior],
-                   "metric": metric, "mean": float(values.mean()),
-                   "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0, "seeds": len(seeds),
+        weights[method] = {s: read_json(paths.weights(scenario, method, s), "weights file") for s in seeds}
+        per_seed = {s: read_json(paths.evaluation(scenario, method, s), "evaluation") for s in seeds}
+        unit_kind = per_seed[seeds[0]]["unit"]
+        for unit in per_seed[seeds[0]]["units"]:
+            values = np.array([per_seed[s]["units"][unit][metric] for s in seeds])
+            weight = [weights[method][s]["weights"].get(unit) for s in seeds]
+            mean, std = _mean_std(values)
+            row = {"method": method, "unit_kind": unit_kind, "unit": unit,
+                   "weight": None if None in weight else float(np.mean(weight)),
+                   "metric": metric, "mean": mean, "std": std, "seeds": len(seeds),
                    "per_seed": {str(s): float(v) for s, v in zip(seeds, values)}}
             if metric == "success_rate":
-                successes = sum(per_seed[s][behavior]["successes"] for s in seeds)
-                episodes = sum(per_seed[s][behavior]["episodes"] for s in seeds)
+                successes = sum(per_seed[s]["units"][unit]["successes"] for s in seeds)
+                episodes = sum(per_seed[s]["units"][unit]["episodes"] for s in seeds)
                 ci = binomtest(successes, episodes).proportion_ci(0.95, method="wilson")
                 row.update(episodes=int(episodes), successes=int(successes), ci95=[float(ci.low), float(ci.high)])
             rows.append(row)
@@ -38,10 +57,10 @@ def collect(scenario: str, methods: list[str], seeds: list[int], metric: str) ->
 
 def paired_tests(rows: list[dict], baseline: str = "natural") -> list[dict]:
     """Paired t-test over seeds of every method against ``baseline``, per behavior."""
-    cell = {(r["method"], r["behavior"]): r for r in rows}
+    cell = {(r["method"], r["unit"]): r for r in rows}
     out = []
     for r in rows:
-        base = cell.get((baseline, r["behavior"]))
+        base = cell.get((baseline, r["unit"]))
         if base is None or r["method"] == baseline or r["seeds"] < 2:
             continue
         a, b = np.array(list(r["per_seed"].values())), np.array(list(base["per_seed"].values()))
@@ -52,17 +71,18 @@ def paired_tests(rows: list[dict], baseline: str = "natural") -> list[dict]:
             p = None
         else:
             p = float(ttest_rel(a, b).pvalue)
-        out.append({"method": r["method"], "behavior": r["behavior"], "difference": float(d.mean()), "p_value": p})
+        out.append({"method": r["method"], "unit": r["unit"], "difference": float(d.mean()), "p_value": p})
     return out
 
 
 def to_csv(rows: list[dict], seeds: list[int]) -> str:
     with_ci = "ci95" in rows[0]
-    head = ["method", "behavior", "weight", "metric", "mean", "std", "seeds"]
+    head = [rows[0]["unit_kind"], "method", "weight", "metric", "mean", "std", "seeds"]
     head += ["episodes", "successes", "pooled_ci95_low", "pooled_ci95_high"] if with_ci else []
     lines = [",".join(head + [f"seed{s}" for s in seeds])]
     for r in rows:
-        cols = [r["method"], r["behavior"], f"{r['weight']:.4f}", r["metric"], f"{r['mean']:.4f}",
+        weight = "" if r["weight"] is None else f"{r['weight']:.4f}"
+        cols = [r["unit"], r["method"], weight, r["metric"], f"{r['mean']:.4f}",
                 f"{r['std']:.4f}", str(r["seeds"])]
         if with_ci:
             cols += [str(r["episodes"]), str(r["successes"]), f"{r['ci95'][0]:.4f}", f"{r['ci95'][1]:.4f}"]
@@ -71,11 +91,12 @@ def to_csv(rows: list[dict], seeds: list[int]) -> str:
 
 
 def to_markdown(scenario: str, rows: list[dict], seeds: list[int], tests: list[dict]) -> str:
-    behaviors = list(dict.fromkeys(r["behavior"] for r in rows))
+    behaviors = list(dict.fromkeys(r["unit"] for r in rows))
     methods = list(dict.fromkeys(r["method"] for r in rows))
-    cell = {(r["method"], r["behavior"]): r for r in rows}
+    cell = {(r["method"], r["unit"]): r for r in rows}
     fmt = "{:.2f}" if rows[0]["metric"] == "success_rate" else "{:.4f}"
-    out = [f"# {scenario}: {LABELS[rows[0]['metric']]} per behavior (mean ± std over {len(seeds)} seeds)", "",
+    out = [f"# {scenario}: {LABELS[rows[0]['metric']]} per {rows[0]['unit_kind']} "
+           f"(mean ± std over {len(seeds)} seeds)", "",
            "| method | " + " | ".join(behaviors) + " |", "|---|" + "---|" * len(behaviors)]
     for m in methods:
         out.append(f"| {m} | " + " | ".join(f"{fmt.format(cell[m, b]['mean'])} ± {fmt.format(cell[m, b]['std'])}"
@@ -91,7 +112,7 @@ def to_markdown(scenario: str, rows: list[dict], seeds: list[int], tests: list[d
         out += ["", "Paired t-test over seeds against `natural` (scipy.stats.ttest_rel); "
                 "* marks p < 0.05. With few seeds the test has little power.", "",
                 "| method | " + " | ".join(behaviors) + " |", "|---|" + "---|" * len(behaviors)]
-        by = {(t["method"], t["behavior"]): t for t in tests}
+        by = {(t["method"], t["unit"]): t for t in tests}
         for m in methods:
             if (m, behaviors[0]) in by:
                 out.append(f"| {m} | " + " | ".join(_test_cell(by[m, b]) for b in behaviors) + " |")
@@ -105,25 +126,42 @@ def _test_cell(test: dict) -> str:
     return f"{test['difference']:+.3f} (p={p:.3f}){'*' if p < 0.05 else ''}"
 
 
-def weights_markdown(scenario: str, weights: dict) -> str:
-    """Weights and reference losses per method: the analogue of the paper's Table 1."""
-    first = next(iter(weights.values()))
+def weights_markdown(scenario: str, weights: dict, paper: dict | None = None) -> str:
+    """Weights and reference losses per method, mean ± std over the seeds' solves: the
+    analogue of the paper's Table 1; ``paper`` adds the paper's numbers side by side."""
+    first = next(iter(next(iter(weights.values())).values()))
     behaviors, counts = first["behaviors"], first["counts"]
-    out = [f"# {scenario}: per-behavior weights and reference losses", "",
-           "| method | " + " | ".join(f"{b} (n={counts[b]})" for b in behaviors) + " | reference L*_k | notes |",
-           "|---|" + "---|" * (len(behaviors) + 2)]
-    for m, w in weights.items():
-        ref = w.get("reference_losses")
-        ref_text = " / ".join(f"{ref[b]:.4g}" for b in behaviors) if ref else "—"
-        if w["scheduled"]:
-            start = "/".join(f"{w['trace'][0]['weights'][b]:.3f}" for b in behaviors)
-            note = f"{w['spec']['schedule']} schedule, from {start} at the start"
-        elif w["spec"]["kind"] == "dro":
-            note = f"DRO ({w['spec']['reference']} reference), averaged alpha; final alpha " + \
-                   "/".join(f"{w['final_alpha'][b]:.3f}" for b in behaviors)
+    n_seeds = len(next(iter(weights.values())))
+    ms = lambda vals, f="{:.3f}": "{} ± {}".format(*(f.format(v) for v in _mean_std(vals)))  # noqa: E731
+    out = [f"# {scenario}: per-behavior weights and reference losses (mean ± std over {n_seeds} seeds)", "",
+           "| method | " + " | ".join(f"w {b} (n={counts[b]})" for b in behaviors) + " | "
+           + " | ".join(f"L* {b}" for b in behaviors) + " | notes |",
+           "|---|" + "---|" * (2 * len(behaviors) + 1)]
+    for m, per_seed in weights.items():
+        files = list(per_seed.values())
+        w0 = files[0]
+        cells = [ms([f["weights"][b] for f in files]) for b in behaviors]
+        if w0.get("reference_losses"):
+            cells += [ms([f["reference_losses"][b] for f in files], "{:.4g}") for b in behaviors]
+        else:
+            cells += ["—"] * len(behaviors)
+        if w0["scheduled"]:
+            start = "/".join(f"{w0['trace'][0]['weights'][b]:.3f}" for b in behaviors)
+            note = f"{w0['spec']['schedule']} schedule, from {start} at the start"
+        elif w0["spec"]["kind"] == "dro":
+            note = f"DRO ({w0['spec']['reference']} reference), averaged alpha; final alpha " + \
+                   "/".join(ms([f["final_alpha"][b] for f in files], "{:.2f}") for b in behaviors)
         else:
             note = "fixed"
-        out.append(f"| {m} | " + " | ".join(f"{w['weights'][b]:.3f}" for b in behaviors) + f" | {ref_text} | {note} |")
+        out.append(f"| {m} | " + " | ".join(cells) + f" | {note} |")
+    if paper:
+        out += ["", "The paper's Table 1 (picking; CALVIN, GMM policies — its losses are on another scale):", "",
+                "| method | w suboptimal | w optimal | L* suboptimal | L* optimal | ours: w suboptimal |",
+                "|---|---|---|---|---|---|"]
+        for m, row in paper.items():
+            losses = row["losses"] or ("—", "—")
+            ours = ms([f["weights"]["suboptimal"] for f in weights[m].values()]) if m in weights else "(not run)"
+            out.append(f"| {m} | {row['weights'][0]} | {row['weights'][1]} | {losses[0]} | {losses[1]} | {ours} |")
     return "\n".join(out) + "\n"
 
 
@@ -139,9 +177,9 @@ def bar_chart(path: Path, scenario: str, rows: list[dict], demos: dict[str, int]
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    behaviors = list(dict.fromkeys(r["behavior"] for r in rows))
+    behaviors = list(dict.fromkeys(r["unit"] for r in rows))
     methods = list(dict.fromkeys(r["method"] for r in rows))
-    cell = {(r["method"], r["behavior"]): r for r in rows}
+    cell = {(r["method"], r["unit"]): r for r in rows}
     fig, ax = plt.subplots(figsize=(3.0 + 1.3 * len(behaviors) * max(1, len(methods)) / 3, 3.6))
     width = 0.8 / len(methods)
     x = np.arange(len(behaviors))
@@ -152,31 +190,34 @@ def bar_chart(path: Path, scenario: str, rows: list[dict], demos: dict[str, int]
         for p, b in zip(pos, behaviors):
             seeds = list(cell[m, b]["per_seed"].values())
             ax.scatter([p] * len(seeds), seeds, s=8, color="black", zorder=3)
-    ax.set_xticks(x, [f"{b}\n({demos[b]} train demos)" for b in behaviors])
+    ax.set_xticks(x, [f"{b}\n({demos[b]} train demos)" if b in demos else b for b in behaviors])
     if rows[0]["metric"] == "success_rate":
         ax.set_ylim(0, 1.05)
     ax.set_ylabel(LABELS[rows[0]["metric"]])
-    ax.set_title(f"{scenario}: {LABELS[rows[0]['metric']]} per behavior")
+    ax.set_title(f"{scenario}: {LABELS[rows[0]['metric']]} per {rows[0]['unit_kind']}")
     ax.legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.spines[["top", "right"]].set_visible(False)
     _save(fig, path)
 
 
 def alpha_chart(path: Path, scenario: str, weights: dict) -> None:
-    """DRO weights (alpha) over solver iterations, one panel per DRO method."""
+    """DRO weights (alpha) over solver iterations, one panel per DRO method, one line per
+    behavior and seed."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    dro = {m: w for m, w in weights.items() if w["spec"]["kind"] == "dro"}
+    dro = {m: w for m, w in weights.items() if next(iter(w.values()))["spec"]["kind"] == "dro"}
     fig, axes = plt.subplots(1, max(1, len(dro)), figsize=(3.2 * max(1, len(dro)), 2.8), squeeze=False)
-    for ax, (m, w) in zip(axes[0], dro.items()):
-        steps = [t["step"] for t in w["trace"]]
-        for b in w["behaviors"]:
-            ax.plot(steps, [t["weights"][b] for t in w["trace"]], label=b)
+    for ax, (m, per_seed) in zip(axes[0], dro.items()):
+        for i, w in enumerate(per_seed.values()):
+            steps = [t["step"] for t in w["trace"]]
+            for j, b in enumerate(w["behaviors"]):
+                ax.plot(steps, [t["weights"][b] for t in w["trace"]], color=f"C{j}", alpha=0.8 if i == 0 else 0.35,
+                        label=b if i == 0 else None)
         ax.set_title(m, fontsize=9)
         ax.set_xlabel("solver iteration")
         ax.set_ylim(0, 1)
-    axes[0][0].set_ylabel("alpha")
+    axes[0][0].set_ylabel("alpha (one line per seed)")
     if dro:
         axes[0][0].legend(fontsize=7, frameon=False)
     else:
@@ -185,15 +226,17 @@ def alpha_chart(path: Path, scenario: str, weights: dict) -> None:
     _save(fig, path)
 
 
-def report(scenario: str, methods: list[str], seeds: list[int], metric: str = "success_rate") -> list[str]:
-    rows, weights = collect(scenario, methods, seeds, metric)
+def report(name: str, scenario: dict, methods: list[str], seeds: list[int]) -> list[str]:
+    metric = "loss" if scenario["kind"] == "gaussian" else "success_rate"
+    rows, weights = collect(name, methods, seeds, metric)
     tests = paired_tests(rows)
-    out = Path(paths.report_dir(scenario))
+    out = Path(paths.report_dir(name))
     write_text(out / "results.csv", to_csv(rows, seeds))
-    write_text(out / "results.md", to_markdown(scenario, rows, seeds, tests))
-    write_text(out / "weights.md", weights_markdown(scenario, weights))
-    bar_chart(out / "results.png", scenario, rows, next(iter(weights.values()))["demos"])
-    alpha_chart(out / "alpha.png", scenario, weights)
-    write_json(out / "metrics.json", {m: {r["behavior"]: round(r["mean"], 6) for r in rows if r["method"] == m}
+    write_text(out / "results.md", to_markdown(name, rows, seeds, tests))
+    paper = PAPER_TABLE1 if scenario["kind"] == "pick_suboptimal" else None
+    write_text(out / "weights.md", weights_markdown(name, weights, paper))
+    bar_chart(out / "results.png", name, rows, next(iter(next(iter(weights.values())).values()))["demos"])
+    alpha_chart(out / "alpha.png", name, weights)
+    write_json(out / "metrics.json", {m: {r["unit"]: round(r["mean"], 6) for r in rows if r["method"] == m}
                                       for m in methods})
-    return paths.report_files(scenario)
+    return paths.report_files(name)
