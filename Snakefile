@@ -1,7 +1,11 @@
 # balancebc: generate → label → weights → train → evaluate → report.
 # `snakemake --cores 8` runs everything; dvc.yaml mirrors this DAG stage for stage.
+import os
 
-configfile: "params.yaml"
+
+# BALANCEBC_PARAMS picks another parameter file (e.g. params_paper.yaml); the jobs' own
+# `balancebc` commands read the same variable.
+configfile: os.environ.get("BALANCEBC_PARAMS", "params.yaml")
 
 
 include: "workflow/rules/common.smk"

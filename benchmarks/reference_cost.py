@@ -45,11 +45,12 @@ def main() -> None:
         work = Path(tmp)
         shutil.copytree(Path("data") / args.scenario, work / "data" / args.scenario)
         shutil.copy(args.params, work / "params.yaml")
-        run = lambda stage, method, *extra: cpu_seconds(  # noqa: E731
-            ["balancebc", stage, "--scenario", args.scenario, "--method", method, *extra], work)
+        seed = str(params["seeds"][0])
+        run = lambda stage, method: cpu_seconds(  # noqa: E731
+            ["balancebc", stage, "--scenario", args.scenario, "--method", method, "--seed", seed], work)
         run("reference", base)
         run("weights", base)
-        train = [run("train", base, "--seed", str(params["seeds"][0])) for _ in range(args.repeats)]
+        train = [run("train", base) for _ in range(args.repeats)]
         t_train = statistics.median(train)
         scenario = params["scenarios"][args.scenario]
         steps = (scenario["train"] if scenario["kind"] == "gaussian" else params["train"])["steps"]

@@ -38,3 +38,19 @@ def test_every_job_runs_the_same_command_in_both(project):
     # tiny params: 3 scenarios × (generate, label, report + 3 methods × 2 seeds × (reference, weights, train, evaluate))
     assert len(snake_cmds) == 3 * (3 + 3 * 2 * 4)
     assert snake_cmds == dvc_cmds
+
+
+def test_the_paper_parameter_set_drives_the_same_dag(project):
+    import shutil
+
+    import yaml
+
+    from conftest import REPO
+    shutil.copy(REPO / "params_paper.yaml", project / "params_paper.yaml")
+    paper = yaml.safe_load((REPO / "params_paper.yaml").read_text())
+    proc = run("snakemake -n --forceall --cores 1", project, env={"BALANCEBC_PARAMS": "params_paper.yaml"})
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", proc.stdout, re.M))
+    jobs = len(paper["scenarios"]) * len(paper["methods"]) * len(paper["seeds"])
+    assert int(counts["train"]) == int(counts["weights"]) == jobs
+    proc = run("balancebc check-params", project, env={"BALANCEBC_PARAMS": "params_paper.yaml"})
+    assert "params_paper.yaml: valid" in proc.stdout

@@ -3,6 +3,7 @@ rules and dvc.yaml's stages. Paths come from :mod:`balancebc.paths`."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -181,7 +182,8 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="stage", required=True)
     for name, (_, needs) in STAGES.items():
         s = sub.add_parser(name)
-        s.add_argument("--params", default="params.yaml", help="parameter file (default: params.yaml)")
+        s.add_argument("--params", default=os.environ.get("BALANCEBC_PARAMS", "params.yaml"),
+                       help="parameter file (default: $BALANCEBC_PARAMS, else params.yaml)")
         if "scenario" in needs:
             s.add_argument("--scenario", required=True)
         if "method" in needs:

@@ -1,4 +1,5 @@
 # Shared by all rules: the validated config and the path conventions of the package.
+import os
 import sys
 
 from balancebc import paths
@@ -6,7 +7,7 @@ from balancebc.errors import BalanceBCError
 from balancebc.params import validate
 
 try:
-    validate(config, "params.yaml")
+    validate(config, os.environ.get("BALANCEBC_PARAMS", "params.yaml"))
 except BalanceBCError as exc:
     sys.exit(str(exc))
 
