@@ -7,7 +7,7 @@ import pytest
 
 from balancebc.errors import BalanceBCError
 from balancebc.io.robomimic_hdf5 import open_dataset
-from balancebc.scenarios.pick import POLICY_OBS_KEYS, make_env
+from balancebc.scenarios.sim import POLICY_OBS_KEYS, make_env
 from balancebc.stages.label import ground_truth_labels
 
 BEHAVIORS = ["left", "middle", "right"]
@@ -54,7 +54,8 @@ def test_file_layout_and_env_args_recreate_the_environment(tiny_dataset):
         first = data["demo_0"]
         start_state, behavior = first["states"][0], first.attrs["behavior"]
     assert args["type"] == 1 and args["env_name"] == "RegionLift"
-    env = make_env(args, region=behavior)
+    env = make_env(args)
+    env.select(behavior)
     env.reset()
     env.sim.set_state_from_flattened(start_state)
     env.sim.forward()

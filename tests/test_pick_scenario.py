@@ -3,7 +3,7 @@ block, and the common grasp (no wrist turn) fails in the rare region."""
 import numpy as np
 import pytest
 
-from balancebc.scenarios import pick
+from balancebc.scenarios import pick, sim
 from balancebc.scenarios.pick_expert import RegionExpert
 
 from conftest import tiny_params
@@ -13,19 +13,19 @@ SCENARIO = tiny_params()["scenarios"]["pick"]
 
 @pytest.fixture(scope="module")
 def env():
-    return pick.make_env(pick.env_args({**SCENARIO, "horizon": 150}))
+    return sim.make_env(pick.env_args({**SCENARIO, "horizon": 150}))
 
 
 @pytest.mark.parametrize("region", ["left", "middle", "right"])
 def test_each_region_expert_lifts_the_block(env, region):
     for seed in range(3):
-        demo = pick.record_demo(env, region, seed, horizon=150)
+        demo = sim.record_demo(env, region, seed, 150, RegionExpert())
         assert demo is not None, f"{region} expert failed (seed {seed})"
         assert demo.attrs["behavior"] == region
 
 
 def _run_without_wrist_turn(env, region, seed):
-    env.set_region(region)
+    env.select(region)
     env.reseed(seed)
     obs = env.reset()
     expert = RegionExpert()
@@ -43,6 +43,6 @@ def test_the_rare_region_needs_its_own_wrist_turn(env):
 
 
 def test_seeded_placement_is_reproducible(env):
-    a = pick.record_demo(env, "left", 11, horizon=150)
-    b = pick.record_demo(env, "left", 11, horizon=150)
+    a = sim.record_demo(env, "left", 11, 150, RegionExpert())
+    b = sim.record_demo(env, "left", 11, 150, RegionExpert())
     assert np.array_equal(a.states[0], b.states[0]) and np.allclose(a.actions, b.actions)

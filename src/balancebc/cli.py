@@ -50,17 +50,28 @@ def _kind(params, args) -> str:
     return params["scenarios"][args.scenario]["kind"]
 
 
-def _obs_keys(kind: str) -> list[str]:
+def _obs_keys(scenario: dict) -> list[str]:
+    """The observation keys a scenario's policies see."""
+    kind = scenario["kind"]
     if kind == "gaussian":
         from balancebc.scenarios.gaussian import OBS_KEYS
         return OBS_KEYS
-    from balancebc.scenarios.pick import POLICY_OBS_KEYS
-    return POLICY_OBS_KEYS  # pick and pick_suboptimal
+    if kind == "calvin":
+        from balancebc.sources.calvin import OBS_KEYS
+        return OBS_KEYS
+    if kind == "robomimic":
+        return scenario["obs_keys"]
+    from balancebc.scenarios.sim import POLICY_OBS_KEYS
+    return POLICY_OBS_KEYS  # the simulated scenarios
 
 
 def cmd_generate(params, args):
     if _kind(params, args) == "gaussian":
         from balancebc.scenarios.gaussian import generate
+    elif _kind(params, args) == "calvin":
+        from balancebc.sources.calvin import import_calvin as generate
+    elif _kind(params, args) == "robomimic":
+        from balancebc.sources.robomimic_file import import_robomimic as generate
     else:
         from balancebc.stages.generate import generate
     counts = generate(params["scenarios"][args.scenario], paths.dataset(args.scenario))
@@ -69,9 +80,20 @@ def cmd_generate(params, args):
 
 def cmd_label(params, args):
     from balancebc.io.atomic import write_json
-    from balancebc.stages.label import ground_truth_labels
+    from balancebc.io.robomimic_hdf5 import open_dataset, read_masks
     from balancebc.scenarios import behaviors
-    labels = ground_truth_labels(paths.dataset(args.scenario), behaviors(params["scenarios"][args.scenario]))
+    from balancebc.stages.label import discovered_labels, ground_truth_labels
+    dataset, scenario = paths.dataset(args.scenario), params["scenarios"][args.scenario]
+    with open_dataset(dataset) as f:
+        masks = list(read_masks(f))
+    if "discover" in scenario:
+        labels = discovered_labels(dataset, scenario["discover"], _obs_keys(scenario), behaviors(scenario, masks))
+        found = labels["discovery"]
+        print(f"discovered {found['k']} behaviors with {found['algorithm']} on {found['features']}"
+              + (f"; adjusted Rand index {found['adjusted_rand_index']:.3f} against "
+                 f"{found['ground_truth']}" if "adjusted_rand_index" in found else ""))
+    else:
+        labels = ground_truth_labels(dataset, behaviors(scenario, masks))
     write_json(paths.labels(args.scenario), labels)
     for b, e in labels["behaviors"].items():
         print(f"{b}: {e['demos']} demos ({e['train_demos']} train, {e['valid_demos']} valid), "
@@ -81,9 +103,9 @@ def cmd_label(params, args):
 def cmd_reference(params, args):
     from balancebc.io.atomic import read_json, write_json
     from balancebc.stages.reference import compute
-    s, kind = args.scenario, _kind(params, args)
-    result = compute(args.method, params["methods"][args.method], kind, paths.dataset(s),
-                     read_json(paths.labels(s), "labels file"), _obs_keys(kind), params["balance"], args.seed)
+    s, scenario = args.scenario, params["scenarios"][args.scenario]
+    result = compute(args.method, params["methods"][args.method], scenario["kind"], paths.dataset(s),
+                     read_json(paths.labels(s), "labels file"), _obs_keys(scenario), params["balance"], args.seed)
     write_json(paths.reference(s, args.method, args.seed), result)
     print(f"{args.method}: reference losses {result.get('losses', 'none (not a DRO method)')}")
 
@@ -98,7 +120,7 @@ def cmd_weights(params, args):
         from balancebc.balance import data as behavior_data
         from balancebc.stages.reference import proxy_model
         kind = _kind(params, args)
-        data = behavior_data.load(paths.dataset(s), labels, _obs_keys(kind))
+        data = behavior_data.load(paths.dataset(s), labels, _obs_keys(params["scenarios"][s]))
         result = solve_dro(args.method, spec, labels, reference, data, proxy_model(kind, data, params["balance"]),
                            params["balance"], args.seed)
     else:
@@ -121,34 +143,44 @@ def cmd_train(params, args):
                             paths.train_dir(s, args.method, args.seed), run_info)
     else:
         from balancebc.stages.train import train
-        train(*inputs, params["train"], args.seed, _obs_keys(_kind(params, args)), paths.train_dir(s, args.method, args.seed),
-              run_info)
+        train(*inputs, params["train"], args.seed, _obs_keys(params["scenarios"][s]),
+              paths.train_dir(s, args.method, args.seed), run_info)
 
 
 def cmd_evaluate(params, args):
     from balancebc import tracking
     from balancebc.io.atomic import read_json, write_json
     from balancebc.io.robomimic_hdf5 import env_args, open_dataset
-    from balancebc.scenarios import rollout_regions
+    from balancebc.scenarios import rollout_units
     s, ev, scenario = args.scenario, params["evaluate"], params["scenarios"][args.scenario]
-    regions = rollout_regions(scenario)
+    unit, regions = rollout_units(scenario) or ("task", None)
     with open_dataset(paths.dataset(s)) as f:  # a clear error for a missing or corrupt file
-        env = env_args(f) if regions else None
+        env = env_args(f)
+    rollouts = regions is not None or (env.get("type") == 1 and "horizon" in scenario)
     checkpoint = paths.checkpoint(s, args.method, args.seed)
     if not Path(checkpoint).is_file():
         raise BalanceBCError(f"{checkpoint}: checkpoint not found (run the train stage first)")
     out = paths.evaluation(s, args.method, args.seed)
-    if regions is None:
+    labels = read_json(paths.labels(s), "labels file")
+    if scenario["kind"] == "gaussian":
         from balancebc.stages import linear_policy
-        extra = linear_policy.evaluate(checkpoint, paths.dataset(s), read_json(paths.labels(s), "labels file"),
-                                       scenario, read_json(paths.weights(s, args.method, args.seed), "weights file"))
+        extra = linear_policy.evaluate(checkpoint, paths.dataset(s), labels, scenario,
+                                       read_json(paths.weights(s, args.method, args.seed), "weights file"))
         result, unit = extra.pop("behaviors"), "behavior"
         metrics = {f"{m}/{b}": r[m] for b, r in result.items() for m in ("loss", "distance")}
         metrics["closed_form_distance"] = extra["closed_form_distance"]
+    elif not rollouts:
+        from balancebc.stages.offline_eval import heldout_loss
+        result, unit = heldout_loss(checkpoint, paths.dataset(s), labels, _obs_keys(scenario)), "behavior"
+        extra = {"note": f"offline: held-out action MSE per behavior; rollouts of {scenario['kind']!r} data "
+                         "need its simulator (a robosuite env in the file's env_args and `horizon` in the "
+                         "scenario), which this dataset does not have"}
+        metrics = {f"loss/{b}": r["loss"] for b, r in result.items()}
     else:
         from balancebc.stages.evaluate import evaluate
-        extra, unit = {}, "region"
-        result = evaluate(checkpoint, env, regions, ev["episodes"], args.seed, ev["workers"])
+        extra = {}
+        result = evaluate(checkpoint, env, regions, ev["episodes"], args.seed, ev["workers"],
+                          _obs_keys(scenario), scenario["horizon"])
         metrics = {f"success/{r}": v["success_rate"] for r, v in result.items()}
     write_json(out, {"scenario": s, "method": args.method, "seed": args.seed, "unit": unit, "units": result,
                      **extra})

@@ -26,3 +26,8 @@ def balance_settings(method):
     """The solver settings a method's jobs depend on (none for methods without a solver),
     so that editing them reruns only the DRO methods."""
     return config["balance"] if config["methods"][method]["kind"] == "dro" else None
+
+
+def imported_source(scenario):
+    """The folder or file an imported scenario reads (so that Snakemake reruns on change)."""
+    return [config["scenarios"][scenario]["path"]] if "path" in config["scenarios"][scenario] else []

@@ -2,6 +2,8 @@
 
 
 rule generate:
+    input:
+        lambda w: imported_source(w.scenario),
     output:
         paths.dataset("{scenario}"),
     params:

@@ -31,10 +31,10 @@ class RegionLift(Lift):
         self.jitter_yaw_deg = jitter_yaw_deg
         self.region = None
         self._fixed_region = None
-        self.set_region(region)
+        self.select(region)
         super().__init__(**kwargs)
 
-    def set_region(self, region: str | None) -> None:
+    def select(self, region: str | None) -> None:
         """Fix the region of the next resets (``None``: a random region per reset)."""
         if region is not None and region not in self.regions:
             raise KeyError(f"unknown region {region!r}; expected one of {sorted(self.regions)}")

@@ -1,7 +1,8 @@
-"""evaluate: rollouts of a trained policy, N episodes per region.
+"""evaluate: rollouts of a trained policy, N episodes per region (or, for an environment
+without regions, N episodes of its task).
 
-The environment is re-created from the dataset's ``env_args`` with the block in the
-region; success is robosuite's own ``_check_success``. Episodes are spread over worker
+The environment is re-created from the dataset's ``env_args`` (with the block in the
+region); success is robosuite's own ``_check_success``. Episodes are spread over worker
 processes (one worker: in this process); episode i of region k always gets the same
 seed, whichever worker runs it.
 """
@@ -12,7 +13,7 @@ import multiprocessing as mp
 import numpy as np
 from tqdm import tqdm
 
-from balancebc.scenarios import pick
+from balancebc.scenarios import sim
 
 _worker = {}
 
@@ -21,38 +22,41 @@ def episode_seed(seed: int, behavior_index: int, episode: int) -> int:
     return int(np.random.SeedSequence([seed, 7919, behavior_index, episode]).generate_state(1)[0])
 
 
-def _init_worker(checkpoint: str, env_args: dict) -> None:
+def _init_worker(checkpoint: str, env_args: dict, obs_keys: list[str]) -> None:
     import robomimic.utils.file_utils as FileUtils
     import torch
     torch.set_num_threads(1)
     policy, _ = FileUtils.policy_from_checkpoint(ckpt_path=checkpoint, device=torch.device("cpu"))
-    _worker.update(policy=policy, env=pick.make_env(env_args))
+    _worker.update(policy=policy, env=sim.make_env(env_args), obs_keys=obs_keys)
 
 
 def _rollout(task: tuple) -> tuple:
     region, seed, horizon = task
     policy, env = _worker["policy"], _worker["env"]
-    env.set_region(region)
-    env.reseed(seed)
+    if region is not None:
+        env.select(region)
+    sim.reseed(env, seed)
     obs = env.reset()
     policy.start_episode()
     for step in range(horizon):
-        obs, _, _, _ = env.step(policy(ob=pick.policy_obs(obs)))
+        obs, _, _, _ = env.step(policy(ob=sim.policy_obs(obs, _worker["obs_keys"])))
         if env._check_success():
             return task, True, step + 1
     return task, False, horizon
 
 
-def evaluate(checkpoint: str, env_args: dict, regions: list[str], episodes: int, seed: int,
-             workers: int) -> dict:
-    horizon = env_args["env_kwargs"]["horizon"]
-    tasks = [(r, episode_seed(seed, k, i), horizon) for k, r in enumerate(regions) for i in range(episodes)]
+def evaluate(checkpoint: str, env_args: dict, regions: list[str] | None, episodes: int, seed: int,
+             workers: int, obs_keys: list[str], horizon: int) -> dict:
+    """Success per region (``regions=None``: one unit, the environment's task)."""
+    tasks = [(r, episode_seed(seed, k, i), horizon) for k, r in enumerate(regions or [None])
+             for i in range(episodes)]
     outcome = {}
+    init = (checkpoint, env_args, obs_keys)
     if workers == 1:
-        _init_worker(checkpoint, env_args)
+        _init_worker(*init)
         runs = map(_rollout, tasks)
     else:
-        pool = mp.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=(checkpoint, env_args))
+        pool = mp.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=init)
         runs = pool.imap_unordered(_rollout, tasks)
     try:
         for task, success, steps in tqdm(runs, total=len(tasks), desc="evaluate", mininterval=10):
@@ -61,10 +65,10 @@ def evaluate(checkpoint: str, env_args: dict, regions: list[str], episodes: int,
         if workers > 1:
             pool.terminate()
     result = {}
-    for r in regions:
+    for r in regions or [None]:
         done = [outcome[t[:2]] for t in tasks if t[0] == r]
         successes = [bool(s) for s, _ in done]
-        result[r] = {"episodes": len(done), "successes": int(sum(successes)),
+        result[r or env_args["env_name"]] = {"episodes": len(done), "successes": int(sum(successes)),
                      "success_rate": float(np.mean(successes)), "mean_steps": float(np.mean([n for _, n in done])),
                      "per_episode": successes, "steps": [n for _, n in done]}
     return result

@@ -13,25 +13,25 @@ from tqdm import tqdm
 
 from balancebc.errors import BalanceBCError
 from balancebc.io.robomimic_hdf5 import write_dataset
-from balancebc.scenarios import behaviors, pick
+from balancebc.scenarios import behaviors, sim, simulation
 
 MAX_ATTEMPTS = 5
-_worker_env = None
+_worker = {}
 
 
 def demo_seed(base: int, behavior_index: int, demo_index: int, attempt: int) -> int:
     return int(np.random.SeedSequence([base, behavior_index, demo_index, attempt]).generate_state(1)[0])
 
 
-def _init_worker(args: dict) -> None:
-    global _worker_env
-    _worker_env = pick.make_env(args)
+def _init_worker(args: dict, kind: str) -> None:
+    _worker.update(env=sim.make_env(args), scenario=simulation(kind))
 
 
 def _record(task: tuple) -> tuple:
-    (behavior, region, sloppiness), seeds, horizon = task
+    (behavior, unit, sloppiness), seeds, horizon = task
     for seed in seeds:
-        demo = pick.record_demo(_worker_env, region, seed, horizon, behavior, sloppiness)
+        expert = _worker["scenario"].make_expert(unit, sloppiness, seed)
+        demo = sim.record_demo(_worker["env"], unit, seed, horizon, expert, behavior)
         if demo is not None:
             return task, demo
     return task, None
@@ -52,9 +52,10 @@ def split_train_valid(names_by_behavior: dict[str, list[str]], valid_fraction: f
 
 
 def generate(scenario: dict, out: str) -> dict:
-    args = pick.env_args(scenario)
+    module = simulation(scenario["kind"])
+    args = module.env_args(scenario)
     names = behaviors(scenario)
-    plan = pick.demo_plan(scenario)
+    plan = module.demo_plan(scenario)
     tasks, index_in_behavior = [], {b: 0 for b in names}
     for item in plan:
         b = item[0]
@@ -63,13 +64,13 @@ def generate(scenario: dict, out: str) -> dict:
         tasks.append((item, seeds, scenario["horizon"]))
     demos_by_task = {}
     ctx = mp.get_context("spawn")
-    with ctx.Pool(scenario["workers"], initializer=_init_worker, initargs=(args,)) as pool:
+    with ctx.Pool(scenario["workers"], initializer=_init_worker, initargs=(args, scenario["kind"])) as pool:
         for task, demo in tqdm(pool.imap_unordered(_record, tasks), total=len(tasks), desc="generate",
                                mininterval=5):
             if demo is None:
-                (behavior, region, _), seeds, horizon = task
+                (behavior, unit, _), seeds, horizon = task
                 raise BalanceBCError(f"generate: the {behavior!r} expert failed {len(seeds)} times in a row "
-                                     f"in region {region!r} within {horizon} steps; check the scenario's "
+                                     f"in {unit!r} within {horizon} steps; check the scenario's "
                                      "regions, horizon and suboptimal settings")
             demos_by_task[tuple(task[1])] = demo  # the seeds identify the task
     demos, names_by_behavior = [], {b: [] for b in names}

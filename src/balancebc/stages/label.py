@@ -1,7 +1,9 @@
 """label: which behavior each demo belongs to, checked and summarised.
 
-Source ``ground_truth``: the scenario wrote one filter key per behavior. Every demo must
-be in exactly one behavior and in exactly one of ``train`` / ``valid``.
+``ground_truth``: the dataset has one filter key per behavior (the scenario wrote them,
+or the importer did). ``discovered``: the scenario's ``discover`` settings cluster the
+demos (balancebc.stages.discover); the clusters become the behaviors. Either way every
+demo is in exactly one behavior and in exactly one of ``train`` / ``valid``.
 """
 from __future__ import annotations
 
@@ -11,10 +13,40 @@ from balancebc.io.robomimic_hdf5 import demo_lengths, open_dataset, read_masks
 SPLITS = ("train", "valid")
 
 
+def _order(demo: str) -> int:
+    return int(demo.split("_")[1])
+
+
+def summarise(dataset: str, owner: dict[str, str], behaviors: list[str], source: str) -> dict:
+    """The labels file: demos and samples per behavior and split, and each demo's behavior."""
+    with open_dataset(dataset) as f:
+        masks, lengths = read_masks(f), demo_lengths(f)
+    missing = [f"mask/{s}" for s in SPLITS if s not in masks]
+    if missing:
+        raise BalanceBCError(f"{dataset}: missing filter keys {', '.join(missing)}")
+    unlabelled = sorted(set(lengths) - set(owner), key=_order)
+    if unlabelled:
+        raise BalanceBCError(f"{dataset}: {len(unlabelled)} demos belong to no behavior (e.g. {unlabelled[0]})")
+    split_of = {d: s for s in SPLITS for d in masks[s]}
+    if set(masks["train"]) & set(masks["valid"]) or set(split_of) != set(lengths):
+        raise BalanceBCError(f"{dataset}: mask/train and mask/valid must partition the demos")
+    summary = {}
+    for behavior in behaviors:
+        demos = [d for d, b in owner.items() if b == behavior]
+        entry = {"demos": len(demos), "samples": sum(lengths[d] for d in demos)}
+        for split in SPLITS:
+            in_split = [d for d in demos if split_of[d] == split]
+            entry[f"{split}_demos"] = len(in_split)
+            entry[f"{split}_samples"] = sum(lengths[d] for d in in_split)
+        summary[behavior] = entry
+    return {"dataset": str(dataset), "source": source, "behaviors": summary,
+            "demo_behavior": {d: owner[d] for d in sorted(owner, key=_order)}}
+
+
 def ground_truth_labels(dataset: str, behaviors: list[str]) -> dict:
     with open_dataset(dataset) as f:
         masks, lengths = read_masks(f), demo_lengths(f)
-    missing = [k for k in [*behaviors, *SPLITS] if k not in masks]
+    missing = [k for k in behaviors if k not in masks]
     if missing:
         raise BalanceBCError(f"{dataset}: missing filter keys {', '.join('mask/' + k for k in missing)}")
     owner: dict[str, str] = {}
@@ -26,20 +58,12 @@ def ground_truth_labels(dataset: str, behaviors: list[str]) -> dict:
                 raise BalanceBCError(f"{dataset}: {demo} is in mask/{owner[demo]} and mask/{behavior}; "
                                      "expected each demo in exactly one behavior")
             owner[demo] = behavior
-    unlabelled = sorted(set(lengths) - set(owner))
-    if unlabelled:
-        raise BalanceBCError(f"{dataset}: {len(unlabelled)} demos belong to no behavior (e.g. {unlabelled[0]})")
-    split_of = {d: s for s in SPLITS for d in masks[s]}
-    if set(masks["train"]) & set(masks["valid"]) or set(split_of) != set(lengths):
-        raise BalanceBCError(f"{dataset}: mask/train and mask/valid must partition the demos")
-    summary = {}
-    for behavior in behaviors:
-        demos = masks[behavior]
-        entry = {"demos": len(demos), "samples": sum(lengths[d] for d in demos)}
-        for split in SPLITS:
-            in_split = [d for d in demos if split_of[d] == split]
-            entry[f"{split}_demos"] = len(in_split)
-            entry[f"{split}_samples"] = sum(lengths[d] for d in in_split)
-        summary[behavior] = entry
-    return {"dataset": str(dataset), "source": "ground_truth", "behaviors": summary,
-            "demo_behavior": {d: owner[d] for d in sorted(owner, key=lambda n: int(n.split("_")[1]))}}
+    return summarise(dataset, owner, behaviors, "ground_truth")
+
+
+def discovered_labels(dataset: str, cfg: dict, obs_keys: list[str], ground_truth: list[str]) -> dict:
+    from balancebc.stages.discover import discover
+    found = discover(dataset, cfg, obs_keys, ground_truth)
+    owner = found.pop("demo_behavior")
+    labels = summarise(dataset, owner, sorted(set(owner.values()), key=_order), "discovered")
+    return {**labels, "discovery": found}

@@ -227,12 +227,14 @@ def alpha_chart(path: Path, scenario: str, weights: dict) -> None:
 
 
 def report(name: str, scenario: dict, methods: list[str], seeds: list[int]) -> list[str]:
-    metric = "loss" if scenario["kind"] == "gaussian" else "success_rate"
+    first = read_json(paths.evaluation(name, methods[0], seeds[0]), "evaluation")
+    metric = "success_rate" if "success_rate" in next(iter(first["units"].values())) else "loss"
     rows, weights = collect(name, methods, seeds, metric)
     tests = paired_tests(rows)
     out = Path(paths.report_dir(name))
+    note = first.get("note")
     write_text(out / "results.csv", to_csv(rows, seeds))
-    write_text(out / "results.md", to_markdown(name, rows, seeds, tests))
+    write_text(out / "results.md", to_markdown(name, rows, seeds, tests) + (f"\nNote: {note}.\n" if note else ""))
     paper = PAPER_TABLE1 if scenario["kind"] == "pick_suboptimal" else None
     write_text(out / "weights.md", weights_markdown(name, weights, paper))
     bar_chart(out / "results.png", name, rows, next(iter(next(iter(weights.values())).values()))["demos"])
