@@ -5,8 +5,10 @@ from pathlib import Path
 
 import numpy as np
 
-# task -> a linear map from robot_obs to rel_actions: each task is its own behavior
+# task -> a linear map from robot_obs to rel_actions plus a direction of its own (the
+# drawer pulls along x, the slider along y, the lift along z): each task is its own behavior
 TASKS = ("open_drawer", "move_slider_left", "lift_red_block_table")
+DIRECTION = {t: 0.6 * np.eye(7)[i] for i, t in enumerate(TASKS)}
 
 
 def write_split(folder: Path, segments: list[tuple[str, int]], first_frame: int, seed: int) -> None:
@@ -19,7 +21,7 @@ def write_split(folder: Path, segments: list[tuple[str, int]], first_frame: int,
         start = frame
         for _ in range(length + 5):
             robot_obs = rng.normal(0, 1, 15)
-            rel = np.tanh(maps[task] @ robot_obs / 4)
+            rel = np.tanh(maps[task] @ robot_obs / 4 + DIRECTION[task])
             np.savez_compressed(
                 folder / f"episode_{frame:07d}.npz",
                 actions=np.concatenate([robot_obs[:6], [1.0]]), rel_actions=rel, robot_obs=robot_obs,
