@@ -172,9 +172,10 @@ def cmd_evaluate(params, args):
     elif not rollouts:
         from balancebc.stages.offline_eval import heldout_loss
         result, unit = heldout_loss(checkpoint, paths.dataset(s), labels, _obs_keys(scenario)), "behavior"
+        why = ("CALVIN's calvin_env, which is not installable from the package index" if scenario["kind"] == "calvin"
+               else "a robosuite env in the file's env_args and `horizon` in the scenario")
         extra = {"note": f"offline: held-out action MSE per behavior; rollouts of {scenario['kind']!r} data "
-                         "need its simulator (a robosuite env in the file's env_args and `horizon` in the "
-                         "scenario), which this dataset does not have"}
+                         f"need its simulator ({why})"}
         metrics = {f"loss/{b}": r["loss"] for b, r in result.items()}
     else:
         from balancebc.stages.evaluate import evaluate
