@@ -161,7 +161,7 @@ def cmd_evaluate(params, args):
     if not Path(checkpoint).is_file():
         raise BalanceBCError(f"{checkpoint}: checkpoint not found (run the train stage first)")
     out = paths.evaluation(s, args.method, args.seed)
-    labels = read_json(paths.labels(s), "labels file")
+    labels = None if rollouts else read_json(paths.labels(s), "labels file")
     if scenario["kind"] == "gaussian":
         from balancebc.stages import linear_policy
         extra = linear_policy.evaluate(checkpoint, paths.dataset(s), labels, scenario,

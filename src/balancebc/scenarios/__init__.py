@@ -10,7 +10,6 @@ from __future__ import annotations
 
 SUBOPTIMAL_BEHAVIORS = ("optimal", "suboptimal")
 SIMULATED = ("pick", "pick_suboptimal", "multitask")
-IMPORTED = ("calvin", "robomimic")
 
 
 def simulation(kind: str):

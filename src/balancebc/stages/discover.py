@@ -20,8 +20,6 @@ import numpy as np
 
 from balancebc.io.robomimic_hdf5 import open_dataset, read_masks
 
-FEATURES = ("initial_obs", "action_stats", "length")
-
 
 def demo_features(dataset: str, demos: list[str], obs_keys: list[str], features: list[str]) -> np.ndarray:
     blocks: list[list[np.ndarray]] = []

@@ -17,10 +17,14 @@ def _order(demo: str) -> int:
     return int(demo.split("_")[1])
 
 
-def summarise(dataset: str, owner: dict[str, str], behaviors: list[str], source: str) -> dict:
-    """The labels file: demos and samples per behavior and split, and each demo's behavior."""
+def _read(dataset: str) -> tuple[dict[str, list[str]], dict[str, int]]:
     with open_dataset(dataset) as f:
-        masks, lengths = read_masks(f), demo_lengths(f)
+        return read_masks(f), demo_lengths(f)
+
+
+def summarise(dataset: str, masks: dict, lengths: dict, owner: dict[str, str], behaviors: list[str],
+              source: str) -> dict:
+    """The labels file: demos and samples per behavior and split, and each demo's behavior."""
     missing = [f"mask/{s}" for s in SPLITS if s not in masks]
     if missing:
         raise BalanceBCError(f"{dataset}: missing filter keys {', '.join(missing)}")
@@ -44,8 +48,7 @@ def summarise(dataset: str, owner: dict[str, str], behaviors: list[str], source:
 
 
 def ground_truth_labels(dataset: str, behaviors: list[str]) -> dict:
-    with open_dataset(dataset) as f:
-        masks, lengths = read_masks(f), demo_lengths(f)
+    masks, lengths = _read(dataset)
     missing = [k for k in behaviors if k not in masks]
     if missing:
         raise BalanceBCError(f"{dataset}: missing filter keys {', '.join('mask/' + k for k in missing)}")
@@ -58,12 +61,12 @@ def ground_truth_labels(dataset: str, behaviors: list[str]) -> dict:
                 raise BalanceBCError(f"{dataset}: {demo} is in mask/{owner[demo]} and mask/{behavior}; "
                                      "expected each demo in exactly one behavior")
             owner[demo] = behavior
-    return summarise(dataset, owner, behaviors, "ground_truth")
+    return summarise(dataset, masks, lengths, owner, behaviors, "ground_truth")
 
 
 def discovered_labels(dataset: str, cfg: dict, obs_keys: list[str], ground_truth: list[str]) -> dict:
     from balancebc.stages.discover import discover
     found = discover(dataset, cfg, obs_keys, ground_truth)
     owner = found.pop("demo_behavior")
-    labels = summarise(dataset, owner, sorted(set(owner.values()), key=_order), "discovered")
+    labels = summarise(dataset, *_read(dataset), owner, sorted(set(owner.values()), key=_order), "discovered")
     return {**labels, "discovery": found}
