@@ -7,6 +7,8 @@ import shutil
 
 import numpy as np
 import pytest
+import robomimic.utils.obs_utils as ObsUtils
+from robomimic.utils.dataset import SequenceDataset
 
 from balancebc.errors import BalanceBCError
 from balancebc.io.robomimic_hdf5 import open_dataset, read_masks
@@ -40,8 +42,6 @@ def test_import_makes_one_demo_per_annotated_segment(calvin_root, tmp_path):
 
 
 def test_robomimic_sequence_dataset_loads_each_behavior(calvin_root, tmp_path):
-    import robomimic.utils.obs_utils as ObsUtils
-    from robomimic.utils.dataset import SequenceDataset
     out = tmp_path / "dataset.hdf5"
     import_calvin({"path": str(calvin_root), "behaviors": {"drawer": ["open_drawer"],
                                                            "other": ["move_slider_left", "lift_red_block_table"]}},
@@ -87,3 +87,12 @@ def test_pipeline_trains_and_reports_offline(calvin_root, tmp_path):
     assert labels["source"] == "discovered" and labels["discovery"]["adjusted_rand_index"] > 0.9
     weights = json.loads((project / "results/calvin_found/weights/dro_remix/seed0.json").read_text())
     assert sorted(weights["weights"]) == ["cluster_0", "cluster_1", "cluster_2"]
+    # the discovered behaviors as filter keys: robomimic reads them, from another folder too
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(project / "data/calvin_found", moved)
+    ObsUtils.initialize_obs_modality_mapping_from_dict({"low_dim": OBS_KEYS})
+    for cluster, entry in labels["behaviors"].items():
+        ds = SequenceDataset(hdf5_path=str(moved / "labelled.hdf5"), obs_keys=OBS_KEYS, dataset_keys=("actions",),
+                             seq_length=1, filter_by_attribute=cluster, hdf5_cache_mode=None)
+        assert sorted(ds.demos) == sorted(d for d, b in labels["demo_behavior"].items() if b == cluster)
+        assert len(ds) == entry["samples"]

@@ -38,3 +38,16 @@ def test_a_wrong_k_scores_below_one(tiny_dataset):
     cfg = {"k": 2, "features": ["initial_obs"], "initial_obs_keys": ["object"]}
     found = discovered_labels(str(tiny_dataset), cfg, POLICY_OBS_KEYS, REGIONS)["discovery"]
     assert found["adjusted_rand_index"] < 0.9
+
+
+def test_multitask_tasks_are_recovered(tmp_path):
+    """The two tasks of `multitask`: a Gaussian mixture (K by BIC) on where the objects start
+    (the task flag is among them) and how the hand moves separates them; the cube positions
+    are random, and k-means with the silhouette splits them into more clusters."""
+    from balancebc.stages.generate import generate
+    data = tmp_path / "multitask.hdf5"
+    generate({"kind": "multitask", "seed": 3, "demos": {"lift": 16, "stack": 4}, "valid_fraction": 0.2,
+              "horizon": 150, "workers": 1}, str(data))
+    cfg = {"algorithm": "gmm", "features": ["initial_obs", "action_stats"], "initial_obs_keys": ["object"]}
+    found = discovered_labels(str(data), cfg, POLICY_OBS_KEYS, ["lift", "stack"])["discovery"]
+    assert found["k"] == 2 and found["adjusted_rand_index"] == pytest.approx(1.0)

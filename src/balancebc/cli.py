@@ -80,20 +80,24 @@ def cmd_generate(params, args):
 
 def cmd_label(params, args):
     from balancebc.io.atomic import write_json
-    from balancebc.io.robomimic_hdf5 import open_dataset, read_masks
+    from balancebc.io.robomimic_hdf5 import open_dataset, read_masks, write_labelled
     from balancebc.scenarios import behaviors
     from balancebc.stages.label import discovered_labels, ground_truth_labels
     dataset, scenario = paths.dataset(args.scenario), params["scenarios"][args.scenario]
     with open_dataset(dataset) as f:
-        masks = list(read_masks(f))
+        masks = read_masks(f)
     if "discover" in scenario:
-        labels = discovered_labels(dataset, scenario["discover"], _obs_keys(scenario), behaviors(scenario, masks))
+        labels = discovered_labels(dataset, scenario["discover"], _obs_keys(scenario), behaviors(scenario, list(masks)))
         found = labels["discovery"]
         print(f"discovered {found['k']} behaviors with {found['algorithm']} on {found['features']}"
               + (f"; adjusted Rand index {found['adjusted_rand_index']:.3f} against "
                  f"{found['ground_truth']}" if "adjusted_rand_index" in found else ""))
     else:
-        labels = ground_truth_labels(dataset, behaviors(scenario, masks))
+        labels = ground_truth_labels(dataset, behaviors(scenario, list(masks)))
+    owner = labels["demo_behavior"]
+    write_labelled(paths.labelled(args.scenario), dataset,
+                   {**{b: [d for d in owner if owner[d] == b] for b in labels["behaviors"]},
+                    **{s: masks[s] for s in ("train", "valid")}})
     write_json(paths.labels(args.scenario), labels)
     for b, e in labels["behaviors"].items():
         print(f"{b}: {e['demos']} demos ({e['train_demos']} train, {e['valid_demos']} valid), "

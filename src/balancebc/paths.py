@@ -14,6 +14,11 @@ def labels(scenario: str) -> str:
     return f"data/{scenario}/labels.json"
 
 
+def labelled(scenario: str) -> str:
+    """The dataset's demos (linked, not copied) with the label stage's behaviors as filter keys."""
+    return f"data/{scenario}/labelled.hdf5"
+
+
 def reference(scenario: str, method: str, seed) -> str:
     return f"results/{scenario}/reference/{method}/seed{seed}.json"
 

@@ -20,6 +20,7 @@ rule label:
         paths.dataset("{scenario}"),
     output:
         paths.labels("{scenario}"),
+        paths.labelled("{scenario}"),
     params:
         scenario=lambda w: config["scenarios"][w.scenario],
     log:

@@ -9,6 +9,7 @@ Layout (robomimic "Dataset Structure"): ``data`` with attrs ``total`` and ``env_
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +59,18 @@ def write_dataset(path: str | Path, demos: list[Demo], env_args: dict,
             data.attrs["env_args"] = json.dumps(env_args)
             for name, members in masks.items():
                 f.create_dataset(f"mask/{name}", data=np.array(members, dtype="S"))
+
+
+def write_labelled(path: str | Path, dataset: str | Path, masks: dict[str, list[str]]) -> None:
+    """A robomimic file whose filter keys are ``masks`` (the label stage's behaviors and
+    splits) and whose ``data`` is an HDF5 external link to ``dataset``: robomimic's own
+    tools (``SequenceDataset(filter_by_attribute=...)``) read the labels without a copy of
+    the demos. The link is relative, so the pair can move together."""
+    path = Path(path)
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        f["data"] = h5py.ExternalLink(os.path.relpath(Path(dataset).resolve(), path.parent.resolve()), "/data")
+        for name, members in masks.items():
+            f.create_dataset(f"mask/{name}", data=np.array(members, dtype="S"))
 
 
 def open_dataset(path: str | Path) -> h5py.File:
