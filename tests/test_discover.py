@@ -21,6 +21,15 @@ def test_every_feature_block_is_centred_with_unit_spread(tiny_dataset):
     assert sum(s == pytest.approx(1.0) for s in spreads) >= 5
 
 
+def test_column_scaling_standardises_every_varying_column(tiny_dataset):
+    demos = [f"demo_{i}" for i in range(6)]
+    x = demo_features(str(tiny_dataset), demos, ["object"], ["initial_obs", "final_obs"], scaling="column")
+    assert x.shape == (6, 20)
+    std = x.std(axis=0)
+    assert np.allclose(x.mean(axis=0), 0, atol=1e-9)
+    assert np.all(np.isclose(std, 1.0) | (std == 0.0)) and np.isclose(std, 1.0).sum() >= 10
+
+
 @pytest.mark.parametrize("cfg", [{"k": 3}, {"k": None, "max_k": 4}, {"algorithm": "gmm", "k": 3}])
 def test_pick_regions_are_recovered(tiny_dataset, cfg):
     cfg = {**cfg, "features": ["initial_obs"], "initial_obs_keys": ["object"]}
@@ -41,13 +50,13 @@ def test_a_wrong_k_scores_below_one(tiny_dataset):
 
 
 def test_multitask_tasks_are_recovered(tmp_path):
-    """The two tasks of `multitask`: a Gaussian mixture (K by BIC) on where the objects start
-    (the task flag is among them) and how the hand moves separates them; the cube positions
-    are random, and k-means with the silhouette splits them into more clusters."""
+    """The two tasks of `multitask`, by k-means (K by silhouette) on the object's first and last
+    observation and the action statistics, every column standardised."""
     from balancebc.stages.generate import generate
     data = tmp_path / "multitask.hdf5"
     generate({"kind": "multitask", "seed": 3, "demos": {"lift": 16, "stack": 4}, "valid_fraction": 0.2,
               "horizon": 150, "workers": 1}, str(data))
-    cfg = {"algorithm": "gmm", "features": ["initial_obs", "action_stats"], "initial_obs_keys": ["object"]}
+    cfg = {"features": ["initial_obs", "final_obs", "action_stats"], "initial_obs_keys": ["object"],
+           "scaling": "column"}
     found = discovered_labels(str(data), cfg, POLICY_OBS_KEYS, ["lift", "stack"])["discovery"]
     assert found["k"] == 2 and found["adjusted_rand_index"] == pytest.approx(1.0)

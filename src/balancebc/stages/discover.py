@@ -5,11 +5,16 @@ Features per demo, in blocks:
 - ``initial_obs``: the observation keys ``initial_obs_keys`` (default: all the policy's)
   at the first step, one block per key — e.g. ``[object]``: where the object starts.
   Keys that vary only by noise (the robot's randomised start pose) blur the clusters;
+- ``final_obs``: the same keys at the last step — where the demo left things (a cube
+  held up, or standing on the other one);
 - ``action_stats``: mean and standard deviation of each action dimension (two blocks);
 - ``length``: the number of steps.
-Each block is centred and divided by its overall spread over demos, so that every block
-weighs the same while a block's near-constant columns (the robot's start pose) stay
-small instead of being blown up to unit variance.
+``scaling: block`` (default): each block is centred and divided by its overall spread
+over demos, so that every block weighs the same while a block's near-constant columns (the
+robot's start pose) stay small instead of being blown up to unit variance.
+``scaling: column``: every column is standardised (constant ones dropped), so that a
+column that few demos set — the `multitask` task flag, 2 of the object's 25 — counts as
+much as a cube coordinate. Measured settings per scenario are in the README.
 K is given, or chosen among 2..max_k by the silhouette score (k-means) or BIC (Gaussian
 mixture). With ground-truth filter keys in the file, the adjusted Rand index against them
 is reported.
@@ -21,7 +26,8 @@ import numpy as np
 from balancebc.io.robomimic_hdf5 import open_dataset, read_masks
 
 
-def demo_features(dataset: str, demos: list[str], obs_keys: list[str], features: list[str]) -> np.ndarray:
+def demo_features(dataset: str, demos: list[str], obs_keys: list[str], features: list[str],
+                  scaling: str = "block") -> np.ndarray:
     blocks: list[list[np.ndarray]] = []
     with open_dataset(dataset) as f:
         for demo in demos:
@@ -30,6 +36,8 @@ def demo_features(dataset: str, demos: list[str], obs_keys: list[str], features:
             parts = []
             if "initial_obs" in features:
                 parts += [np.ravel(g[f"obs/{k}"][0]) for k in obs_keys]
+            if "final_obs" in features:
+                parts += [np.ravel(g[f"obs/{k}"][-1]) for k in obs_keys]
             if "action_stats" in features:
                 parts += [actions.mean(axis=0), actions.std(axis=0)]
             if "length" in features:
@@ -39,6 +47,10 @@ def demo_features(dataset: str, demos: list[str], obs_keys: list[str], features:
     for i in range(len(blocks[0])):
         x = np.array([b[i] for b in blocks], dtype=float)
         x -= x.mean(axis=0)
+        if scaling == "column":
+            spread = x.std(axis=0)
+            scaled.append(np.divide(x, spread, out=np.zeros_like(x), where=spread > 1e-6))
+            continue
         spread = np.sqrt((x ** 2).sum(axis=1).mean())
         scaled.append(x / spread if spread > 0 else x)
     return np.concatenate(scaled, axis=1)
@@ -65,7 +77,7 @@ def discover(dataset: str, cfg: dict, obs_keys: list[str], ground_truth: list[st
         demos = sorted(f["data"], key=lambda n: int(n.split("_")[1]))
     features = cfg.get("features", ["initial_obs", "action_stats"])
     keys = cfg.get("initial_obs_keys", obs_keys)
-    x = demo_features(dataset, demos, keys, features)
+    x = demo_features(dataset, demos, keys, features, cfg.get("scaling", "block"))
     algorithm, seed = cfg.get("algorithm", "kmeans"), cfg.get("seed", 0)
     candidates = [cfg["k"]] if cfg.get("k") else list(range(2, min(cfg.get("max_k", 8), len(demos) - 1) + 1))
     fits = {k: _fit(x, algorithm, k, seed) for k in candidates}
