@@ -28,7 +28,7 @@ def run(cmd, cwd, check=True, **kw):
 def make_project(dest: Path, params: dict | None = None) -> Path:
     """A copy of the pipeline's definition (not its results) with ``params`` as params.yaml,
     in a fresh git + DVC repository."""
-    for name in ("Snakefile", "dvc.yaml", "workflow", ".gitignore"):
+    for name in ("Snakefile", "dvc.yaml", "workflow", "profiles", ".gitignore"):
         src = REPO / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
     (dest / "params.yaml").write_text(yaml.safe_dump(params or tiny_params(), sort_keys=False))

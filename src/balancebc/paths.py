@@ -54,6 +54,14 @@ def report_files(scenario: str) -> list[str]:
     return [f"{report_dir(scenario)}/{name}" for name in REPORT_FILES]
 
 
+def _job(scenario: str, method: str | None, seed) -> str:
+    return "/".join(p for p in (scenario, method, None if seed is None else f"seed{seed}") if p is not None)
+
+
 def log(stage: str, scenario: str, method: str | None = None, seed=None) -> str:
-    parts = [p for p in (scenario, method, None if seed is None else f"seed{seed}") if p is not None]
-    return f"logs/{stage}/{'/'.join(parts)}.log"
+    return f"logs/{stage}/{_job(scenario, method, seed)}.log"
+
+
+def benchmark(stage: str, scenario: str, method: str | None = None, seed=None) -> str:
+    """Snakemake's measurement of a job (wall time, max RSS): what `resources` should ask for."""
+    return f"benchmarks/{stage}/{_job(scenario, method, seed)}.tsv"

@@ -31,3 +31,9 @@ def balance_settings(method):
 def imported_source(scenario):
     """The folder or file an imported scenario reads (so that Snakemake reruns on change)."""
     return [config["scenarios"][scenario]["path"]] if "path" in config["scenarios"][scenario] else []
+
+
+def requests(stage):
+    """A stage's memory (mem_mb) and wall-clock limit (runtime, minutes) from params.yaml's
+    `resources`; a profile's set-resources overrides them per rule."""
+    return config["resources"][stage]

@@ -11,6 +11,10 @@ rule generate:
     threads: lambda w: config["scenarios"][w.scenario].get("workers", 1)
     log:
         paths.log("generate", "{scenario}"),
+    benchmark:
+        paths.benchmark("generate", "{scenario}"),
+    resources:
+        **requests("generate"),
     shell:
         "balancebc generate --scenario {wildcards.scenario}"
 
@@ -23,7 +27,12 @@ rule label:
         paths.labelled("{scenario}"),
     params:
         scenario=lambda w: config["scenarios"][w.scenario],
+    threads: 1
     log:
         paths.log("label", "{scenario}"),
+    benchmark:
+        paths.benchmark("label", "{scenario}"),
+    resources:
+        **requests("label"),
     shell:
         "balancebc label --scenario {wildcards.scenario}"

@@ -10,8 +10,13 @@ rule reference:
     params:
         method=lambda w: config["methods"][w.method],
         balance=lambda w: balance_settings(w.method),
+    threads: 1
     log:
         paths.log("reference", "{scenario}", "{method}", "{seed}"),
+    benchmark:
+        paths.benchmark("reference", "{scenario}", "{method}", "{seed}"),
+    resources:
+        **requests("reference"),
     shell:
         "balancebc reference --scenario {wildcards.scenario} --method {wildcards.method} --seed {wildcards.seed}"
 
@@ -26,8 +31,13 @@ rule weights:
     params:
         method=lambda w: config["methods"][w.method],
         balance=lambda w: balance_settings(w.method),
+    threads: 1
     log:
         paths.log("weights", "{scenario}", "{method}", "{seed}"),
+    benchmark:
+        paths.benchmark("weights", "{scenario}", "{method}", "{seed}"),
+    resources:
+        **requests("weights"),
     shell:
         "balancebc weights --scenario {wildcards.scenario} --method {wildcards.method} --seed {wildcards.seed}"
 
@@ -43,8 +53,13 @@ rule train:
     params:
         train=config["train"],
         scenario=lambda w: config["scenarios"][w.scenario],
+    threads: 1
     log:
         paths.log("train", "{scenario}", "{method}", "{seed}"),
+    benchmark:
+        paths.benchmark("train", "{scenario}", "{method}", "{seed}"),
+    resources:
+        **requests("train"),
     shell:
         "balancebc train --scenario {wildcards.scenario} --method {wildcards.method} --seed {wildcards.seed}"
 
@@ -62,5 +77,9 @@ rule evaluate:
     threads: config["evaluate"]["workers"]
     log:
         paths.log("evaluate", "{scenario}", "{method}", "{seed}"),
+    benchmark:
+        paths.benchmark("evaluate", "{scenario}", "{method}", "{seed}"),
+    resources:
+        **requests("evaluate"),
     shell:
         "balancebc evaluate --scenario {wildcards.scenario} --method {wildcards.method} --seed {wildcards.seed}"

@@ -10,7 +10,12 @@ rule report:
     params:
         methods=METHODS,
         seeds=SEEDS,
+    threads: 1
     log:
         paths.log("report", "{scenario}"),
+    benchmark:
+        paths.benchmark("report", "{scenario}"),
+    resources:
+        **requests("report"),
     shell:
         "balancebc report --scenario {wildcards.scenario}"
