@@ -1,0 +1,92 @@
+"""The tiny pipeline through Snakemake's SLURM executor (profiles/slurm) on a real one-node
+SLURM started for the test (tests/local_slurm.py): every Snakemake job is a SLURM job that
+asked for the resources params.yaml and the profile give its rule, and the artefacts equal
+those of a local run of the same params. Skips, with the reason, where SLURM cannot run."""
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, make_project, run, tiny_params
+from local_slurm import LocalSlurm, unavailable
+
+PROFILE = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory):
+    reason = unavailable()
+    if reason:
+        print(f"\nSLURM test skipped: {reason}")
+        pytest.skip(reason)
+    cluster = LocalSlurm(tmp_path_factory.mktemp("slurm"), PROFILE["default-resources"]["slurm_partition"])
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+        assert cluster.running() == [], "a SLURM daemon outlived stop()"
+
+
+def _params() -> dict:
+    params = tiny_params()
+    params["scenarios"] = {s: params["scenarios"][s] for s in ("pick", "gaussian")}
+    params["methods"] = {"natural": {"kind": "natural"}, "dro_remix": {"kind": "dro", "reference": "remix"}}
+    params["seeds"] = [0]
+    return params
+
+
+def _artefacts(project: Path) -> dict[str, object]:
+    """What the stages wrote, less CPU times and pickled tensors."""
+    files = [*project.glob("data/*/labels.json"), *project.glob("results/*/*/*/seed*.json"),
+             *project.glob("results/*/report/results.csv")]
+    out = {}
+    for f in files:
+        content = json.loads(f.read_text()) if f.suffix == ".json" else f.read_text()
+        if isinstance(content, dict):
+            content.pop("cpu_seconds", None)
+        out[str(f.relative_to(project))] = content
+    return out
+
+
+def _requested(params: dict, rule: str, scenario: str) -> dict:
+    """What a rule's job should have asked for: params.yaml's resources, the profile's overrides."""
+    want = {**params["resources"][rule], **PROFILE.get("set-resources", {}).get(rule, {})}
+    threads = {"generate": params["scenarios"][scenario].get("workers", 1),
+               "evaluate": params["evaluate"]["workers"]}.get(rule, 1)
+    return {"runtime": want["runtime"], "mem_mb": want["mem_mb"], "cpus": threads}
+
+
+def test_pipeline_runs_as_slurm_jobs_and_matches_a_local_run(slurm, tmp_path):
+    params = _params()
+    (tmp_path / "local").mkdir()
+    local = make_project(tmp_path / "local", params)
+    run("snakemake --cores 2", local, timeout=900)
+
+    (tmp_path / "cluster").mkdir()
+    cluster = make_project(tmp_path / "cluster", params)
+    run("snakemake --workflow-profile profiles/slurm --jobs 2 --slurm-status-command squeue "
+        "--slurm-init-seconds-before-status-checks 1 --slurm-keep-successful-logs --latency-wait 5",
+        cluster, env=slurm.env, timeout=1200)
+
+    # one SLURM job per Snakemake job (the plugin logs each as rule_<rule>/<wildcards>/<slurm id>.log)
+    logs = sorted((cluster / ".snakemake/slurm_logs").glob("rule_*/**/*.log"))
+    jobs = {j["JobId"]: j for j in slurm.finished_jobs()}
+    n_per_scenario = 3 + 4 * len(params["methods"]) * len(params["seeds"])  # generate, label, report + 4 per method/seed
+    assert len(logs) == len(params["scenarios"]) * n_per_scenario
+    assert {log.stem for log in logs} <= set(jobs), "a Snakemake job is missing from SLURM's job records"
+    for log in logs:
+        rule, wildcards = log.relative_to(cluster / ".snakemake/slurm_logs").parts[0][len("rule_"):], log.parent.name
+        scenario = next(s for s in params["scenarios"] if s in wildcards)
+        job, want = jobs[log.stem], _requested(params, rule, scenario)
+        assert job["JobState"] == "COMPLETED", (log, job)
+        assert job["Partition"] == PROFILE["default-resources"]["slurm_partition"]
+        assert job["TimeLimit"] == str(want["runtime"]), (rule, job["TimeLimit"], want)
+        tres = dict(item.split("=") for item in job["Tres"].split(","))
+        assert tres["mem"] == f"{want['mem_mb']}M" and tres["cpu"] == str(want["cpus"]), (rule, job["Tres"], want)
+
+    # the same artefacts as the local run
+    expected, got = _artefacts(local), _artefacts(cluster)
+    assert len(expected) == 2 + 2 * 3 * len(params["methods"]) + 2  # labels, reference/weights/eval, results.csv
+    assert got == expected
