@@ -1,6 +1,14 @@
 # balancebc: generate → label → weights → train → evaluate → report.
 # `snakemake --cores 8` runs everything; dvc.yaml mirrors this DAG stage for stage.
 import os
+import time
+import uuid
+
+from balancebc import tracking
+
+# One id for this invocation, inherited by every job (SLURM jobs too): their MLflow runs
+# carry it and hang under one parent run per scenario (balancebc.tracking).
+os.environ.setdefault(tracking.INVOCATION, time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6])
 
 
 # BALANCEBC_PARAMS picks another parameter file (e.g. params_paper.yaml); the jobs' own
@@ -12,6 +20,18 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/policy.smk"
 include: "workflow/rules/report.smk"
+
+
+onstart:
+    tracking.start_invocation(SCENARIOS, os.environ[tracking.INVOCATION])
+
+
+onsuccess:
+    tracking.end_invocation(SCENARIOS, os.environ[tracking.INVOCATION], "FINISHED")
+
+
+onerror:
+    tracking.end_invocation(SCENARIOS, os.environ[tracking.INVOCATION], "FAILED")
 
 
 rule all:

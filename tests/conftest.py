@@ -37,6 +37,39 @@ def make_project(dest: Path, params: dict | None = None) -> Path:
 
 
 @pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory):
+    """An `mlflow server` on 127.0.0.1 (SQLite behind it, artefacts served): its URI."""
+    import socket
+    import time
+    import urllib.request
+    root = tmp_path_factory.mktemp("mlflow_server")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = (root / "server.log").open("w")
+    server = subprocess.Popen([str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
+                               "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
+                               "--artifacts-destination", str(root / "artifacts")],
+                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    uri = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"{uri}/health", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(f"mlflow server did not start:\n{(root / 'server.log').read_text()[-2000:]}")
+                time.sleep(0.5)
+        yield uri
+    finally:
+        os.killpg(server.pid, 15)  # the server and its worker processes
+        server.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture(scope="session")
 def tiny_dataset(tmp_path_factory) -> Path:
     """A small generated `pick` dataset (two demos per region), shared by the tests."""
     from balancebc.stages.generate import generate

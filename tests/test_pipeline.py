@@ -67,6 +67,12 @@ def test_mlflow_has_every_train_and_evaluate_run(project):
     for scenario in SCENARIOS:
         exp = client.get_experiment_by_name(scenario)
         runs = client.search_runs([exp.experiment_id], max_results=1000)
+        # one invocation: its parent run, and every job's run under it
+        (parent,) = [r for r in runs if r.data.tags.get("role") == "invocation"]
+        assert parent.info.status == "FINISHED"
+        runs = [r for r in runs if r is not parent]
+        assert {(r.data.tags["invocation"], r.data.tags["mlflow.parentRunId"]) for r in runs} == \
+            {(parent.data.tags["invocation"], parent.info.run_id)}
         names = sorted(r.info.run_name for r in runs)
         expected = sorted(f"{stage}/{m}/seed{s}" for stage in ("train", "evaluate") for m in METHODS for s in SEEDS)
         assert names == expected

@@ -5,6 +5,7 @@ those of a local run of the same params. Skips, with the reason, where SLURM can
 import json
 from pathlib import Path
 
+import mlflow
 import pytest
 import yaml
 
@@ -58,7 +59,7 @@ def _requested(params: dict, rule: str, scenario: str) -> dict:
     return {"runtime": want["runtime"], "mem_mb": want["mem_mb"], "cpus": threads}
 
 
-def test_pipeline_runs_as_slurm_jobs_and_matches_a_local_run(slurm, tmp_path):
+def test_pipeline_runs_as_slurm_jobs_and_matches_a_local_run(slurm, mlflow_server, tmp_path):
     params = _params()
     (tmp_path / "local").mkdir()
     local = make_project(tmp_path / "local", params)
@@ -66,9 +67,11 @@ def test_pipeline_runs_as_slurm_jobs_and_matches_a_local_run(slurm, tmp_path):
 
     (tmp_path / "cluster").mkdir()
     cluster = make_project(tmp_path / "cluster", params)
+    invocation = f"slurm-{tmp_path.name}"
     run("snakemake --workflow-profile profiles/slurm --jobs 2 --slurm-status-command squeue "
         "--slurm-init-seconds-before-status-checks 1 --slurm-keep-successful-logs --latency-wait 5",
-        cluster, env=slurm.env, timeout=1200)
+        cluster, env={**slurm.env, "MLFLOW_TRACKING_URI": mlflow_server, "BALANCEBC_INVOCATION": invocation},
+        timeout=1200)
 
     # one SLURM job per Snakemake job (the plugin logs each as rule_<rule>/<wildcards>/<slurm id>.log)
     logs = sorted((cluster / ".snakemake/slurm_logs").glob("rule_*/**/*.log"))
@@ -85,6 +88,17 @@ def test_pipeline_runs_as_slurm_jobs_and_matches_a_local_run(slurm, tmp_path):
         assert job["TimeLimit"] == str(want["runtime"]), (rule, job["TimeLimit"], want)
         tres = dict(item.split("=") for item in job["Tres"].split(","))
         assert tres["mem"] == f"{want['mem_mb']}M" and tres["cpu"] == str(want["cpus"]), (rule, job["Tres"], want)
+
+    # every job logged to the one MLflow server, under the invocation's parent run
+    client = mlflow.MlflowClient(mlflow_server)
+    for scenario in params["scenarios"]:
+        exp = client.get_experiment_by_name(scenario)
+        runs = client.search_runs([exp.experiment_id], filter_string=f"tags.invocation = '{invocation}'")
+        (parent,) = [r for r in runs if r.data.tags.get("role") == "invocation"]
+        children = sorted(r.info.run_name for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id)
+        assert children == sorted(f"{stage}/{m}/seed{s}" for stage in ("evaluate", "train")
+                                  for m in params["methods"] for s in params["seeds"])
+        assert parent.info.status == "FINISHED"
 
     # the same artefacts as the local run
     expected, got = _artefacts(local), _artefacts(cluster)
