@@ -47,7 +47,7 @@ def report_dir(scenario: str) -> str:
     return f"results/{scenario}/report"
 
 
-REPORT_FILES = ("results.csv", "results.md", "results.png", "alpha.png", "weights.md", "metrics.json")
+REPORT_FILES = ("results.csv", "results.md", "results.png", "alpha.png", "weights.md", "metrics.json", "plot.csv")
 
 
 def report_files(scenario: str) -> list[str]:

@@ -241,4 +241,7 @@ def report(name: str, scenario: dict, methods: list[str], seeds: list[int]) -> l
     alpha_chart(out / "alpha.png", name, weights)
     write_json(out / "metrics.json", {m: {r["unit"]: round(r["mean"], 6) for r in rows if r["method"] == m}
                                       for m in methods})
+    # the data behind `dvc plots`: one bar per method and unit (success rate or loss), a colour per experiment
+    write_text(out / "plot.csv", "case,mean\n" + "".join(f"{r['method']} / {r['unit']},{r['mean']:.4f}\n"
+                                                            for r in rows))
     return paths.report_files(name)
