@@ -63,5 +63,6 @@ def log(stage: str, scenario: str, method: str | None = None, seed=None) -> str:
 
 
 def benchmark(stage: str, scenario: str, method: str | None = None, seed=None) -> str:
-    """Snakemake's measurement of a job (wall time, max RSS): what `resources` should ask for."""
-    return f"benchmarks/{stage}/{_job(scenario, method, seed)}.tsv"
+    """Snakemake's measurement of a job (wall time, max RSS), next to its log: what
+    params.yaml's `resources` should ask for."""
+    return f"logs/{stage}/{_job(scenario, method, seed)}.benchmark.tsv"

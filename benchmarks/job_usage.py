@@ -1,0 +1,48 @@
+"""What each stage's jobs used against what params.yaml's `resources` asks for, from the
+benchmark files Snakemake writes next to every job's log (logs/<stage>/...benchmark.tsv).
+
+    python benchmarks/job_usage.py            # after a `snakemake` run, in the repository
+
+Prints per stage: jobs, the largest peak memory (max_rss, MB) and wall time (s) over its
+jobs, and the request (mem_mb, runtime in minutes), so requests can be kept honest.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from pathlib import Path
+
+import yaml
+
+
+def usage(root: Path) -> dict[str, dict]:
+    stages: dict[str, dict] = {}
+    for tsv in sorted(root.glob("logs/*/**/*.benchmark.tsv")):
+        stage = tsv.relative_to(root / "logs").parts[0]
+        row = next(csv.DictReader(tsv.open(), delimiter="\t"))
+        entry = stages.setdefault(stage, {"jobs": 0, "max_rss_mb": 0.0, "wall_s": 0.0})
+        entry["jobs"] += 1
+        rss = row.get("max_rss", "-")
+        entry["max_rss_mb"] = max(entry["max_rss_mb"], float(rss) if rss not in ("-", "NA", "") else 0.0)
+        entry["wall_s"] = max(entry["wall_s"], float(row["s"]))
+    return stages
+
+
+def main() -> int:
+    root = Path.cwd()
+    params = yaml.safe_load((root / os.environ.get("BALANCEBC_PARAMS", "params.yaml")).read_text())
+    stages = usage(root)
+    if not stages:
+        print("no logs/*/**/*.benchmark.tsv here: run the pipeline with Snakemake first", file=sys.stderr)
+        return 1
+    print(f"{'stage':<10} {'jobs':>5} {'max RSS MB':>11} {'mem_mb':>7} {'max wall s':>11} {'runtime s':>10}")
+    for stage, e in stages.items():
+        req = params["resources"].get(stage, {})
+        print(f"{stage:<10} {e['jobs']:>5} {e['max_rss_mb']:>11.0f} {req.get('mem_mb', '-'):>7} "
+              f"{e['wall_s']:>11.1f} {req.get('runtime', 0) * 60:>10}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
