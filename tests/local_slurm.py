@@ -7,9 +7,9 @@ finished job with its state, time limit and TRES), so no slurmdbd or database is
 the executor plugin then checks job states with ``squeue``.
 
 The plugin's job step clears ``SLURM_CONF`` before it calls ``srun``, so ``srun`` reads
-/etc/slurm/slurm.conf: the cluster writes its configuration there too, and only when that
-file does not exist (a machine with a SLURM of its own is left alone); it removes it again
-when it stops.
+/etc/slurm/slurm.conf: the cluster writes its configuration there too, only when that
+file is absent or one this module wrote (an interrupted run's), so that a machine with a
+SLURM of its own is left alone; it removes it again when it stops.
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from pathlib import Path
 PACKAGES = ("slurmctld", "slurmd", "slurm-client", "munge")
 PROGRAMS = ("slurmctld", "slurmd", "munged", "sbatch", "squeue", "sinfo")
 SYSTEM_CONF = Path("/etc/slurm/slurm.conf")
+CLUSTER_LINE = "ClusterName=balancebc-test\n"  # marks a configuration this module wrote (an interrupted run's may remain)
 
 
 def unavailable() -> str | None:
@@ -38,7 +39,7 @@ def unavailable() -> str | None:
                               + " ".join(PACKAGES), shell=True, capture_output=True, text=True)
         if proc.returncode != 0:
             return f"apt-get install {' '.join(PACKAGES)} failed: {(proc.stderr or proc.stdout)[-800:]}"
-    if SYSTEM_CONF.exists():
+    if SYSTEM_CONF.exists() and not SYSTEM_CONF.read_text().startswith(CLUSTER_LINE):
         return f"{SYSTEM_CONF} exists: this machine has a SLURM configuration of its own, which the test leaves alone"
     return None
 
@@ -74,8 +75,7 @@ class LocalSlurm:
 
     def _config(self) -> str:
         host, r = socket.gethostname().split(".")[0], self.root
-        return f"""\
-ClusterName=balancebc
+        return CLUSTER_LINE + f"""\
 SlurmctldHost={host}(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
