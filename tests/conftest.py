@@ -1,5 +1,6 @@
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -36,16 +37,20 @@ def make_project(dest: Path, params: dict | None = None) -> Path:
     return dest
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory):
     """An `mlflow server` on 127.0.0.1 (SQLite behind it, artefacts served): its URI."""
-    import socket
     import time
     import urllib.request
     root = tmp_path_factory.mktemp("mlflow_server")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     log = (root / "server.log").open("w")
     server = subprocess.Popen([str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
                                "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",

@@ -22,6 +22,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from conftest import free_port
+
 PACKAGES = ("slurmctld", "slurmd", "slurm-client", "munge")
 PROGRAMS = ("slurmctld", "slurmd", "munged", "sbatch", "squeue", "sinfo")
 SYSTEM_CONF = Path("/etc/slurm/slurm.conf")
@@ -42,12 +44,6 @@ def unavailable() -> str | None:
     if SYSTEM_CONF.exists() and not SYSTEM_CONF.read_text().startswith(CLUSTER_LINE):
         return f"{SYSTEM_CONF} exists: this machine has a SLURM configuration of its own, which the test leaves alone"
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _alive(pid: int) -> bool:
@@ -82,8 +78,8 @@ SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket={r}/munge.socket
-SlurmctldPort={_free_port()}
-SlurmdPort={_free_port()}
+SlurmctldPort={free_port()}
+SlurmdPort={free_port()}
 StateSaveLocation={r}/state
 SlurmdSpoolDir={r}/spool
 SlurmctldPidFile={r}/slurmctld.pid
@@ -139,12 +135,13 @@ PartitionName={self.partition} Nodes=ALL Default=YES MaxTime=INFINITE State=UP
         return "\n".join(f"--- {p.name}\n" + "\n".join(p.read_text().splitlines()[-15:])
                          for p in sorted(self.root.glob("*.log")))
 
+    def _pids(self) -> list[int]:
+        """The pids the daemons wrote, in start order (munged, slurmctld, slurmd)."""
+        return [int(p.read_text().split()[0]) for p in self.pidfiles if p.exists()]
+
     def stop(self, timeout: float = 15) -> None:
         """Stop the daemons this cluster started (slurmd, slurmctld, munged), by pid."""
-        for pidfile in reversed(self.pidfiles):
-            if not pidfile.exists():
-                continue
-            pid = int(pidfile.read_text().split()[0])
+        for pid in reversed(self._pids()):
             try:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
@@ -154,13 +151,12 @@ PartitionName={self.partition} Nodes=ALL Default=YES MaxTime=INFINITE State=UP
                 time.sleep(0.2)
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
-        if SYSTEM_CONF.exists() and SYSTEM_CONF.read_text() == self.conf.read_text():
+        if self.conf.exists() and SYSTEM_CONF.exists() and SYSTEM_CONF.read_text() == self.conf.read_text():
             SYSTEM_CONF.unlink()
 
     def running(self) -> list[int]:
         """The pids of this cluster's daemons that are still alive."""
-        pids = [int(p.read_text().split()[0]) for p in self.pidfiles if p.exists()]
-        return [pid for pid in pids if _alive(pid)]
+        return [pid for pid in self._pids() if _alive(pid)]
 
     def finished_jobs(self) -> list[dict[str, str]]:
         """SLURM's record of every finished job: JobId, JobState, TimeLimit, Tres, ..."""

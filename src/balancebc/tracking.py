@@ -33,6 +33,16 @@ def _writer_lock(uri: str):
     return contextlib.nullcontext()
 
 
+@contextlib.contextmanager
+def _client():
+    """A client under the SQLite writers' lock. A client of its own: mlflow.set_tracking_uri
+    would also export MLFLOW_TRACKING_URI to every process this one starts."""
+    import mlflow
+    uri = tracking_uri()
+    with _writer_lock(uri):
+        yield mlflow.MlflowClient(uri)
+
+
 def _experiment_id(client, name: str) -> str:
     exp = client.get_experiment_by_name(name)
     return exp.experiment_id if exp else client.create_experiment(name)
@@ -46,10 +56,7 @@ def _parent(client, experiment_id: str, invocation: str):
 
 def start_invocation(experiments: list[str], invocation: str) -> None:
     """A parent run named ``invocation <id>`` in each experiment (once per id)."""
-    import mlflow
-    uri = tracking_uri()
-    with _writer_lock(uri):
-        client = mlflow.MlflowClient(uri)
+    with _client() as client:
         for name in experiments:
             exp_id = _experiment_id(client, name)
             if _parent(client, exp_id, invocation) is None:
@@ -59,10 +66,7 @@ def start_invocation(experiments: list[str], invocation: str) -> None:
 
 def end_invocation(experiments: list[str], invocation: str, status: str) -> None:
     """Mark the invocation's parent runs FINISHED or FAILED."""
-    import mlflow
-    uri = tracking_uri()
-    with _writer_lock(uri):
-        client = mlflow.MlflowClient(uri)
+    with _client() as client:
         for name in experiments:
             exp = client.get_experiment_by_name(name)
             parent = exp and _parent(client, exp.experiment_id, invocation)
@@ -76,14 +80,9 @@ def log_run(experiment: str, run_name: str, params: dict, tags: dict,
             artifacts: list[str | Path] = ()) -> str:
     """Log one finished job as an MLflow run; ``history[i]`` holds the metrics of step i.
     Returns the run id."""
-    import mlflow
     from mlflow.entities import Metric, Param
 
-    uri = tracking_uri()
-    with _writer_lock(uri):
-        # a client of its own: mlflow.set_tracking_uri would also export MLFLOW_TRACKING_URI
-        # to every process this one starts
-        client = mlflow.MlflowClient(uri)
+    with _client() as client:
         exp_id = _experiment_id(client, experiment)
         tags = {k: str(v) for k, v in tags.items()}
         invocation = os.environ.get(INVOCATION)
