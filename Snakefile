@@ -1,19 +1,16 @@
 # balancebc: generate → label → weights → train → evaluate → report.
 # `snakemake --cores 8` runs everything; dvc.yaml mirrors this DAG stage for stage.
-import os
-import time
-import uuid
+from snakemake.utils import min_version
 
-from balancebc import tracking
-
-# One id for this invocation, inherited by every job (SLURM jobs too): their MLflow runs
-# carry it and hang under one parent run per scenario (balancebc.tracking).
-os.environ.setdefault(tracking.INVOCATION, time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6])
+min_version("9.0")
 
 
 # BALANCEBC_PARAMS picks another parameter file (e.g. params_paper.yaml); the jobs' own
 # `balancebc` commands read the same variable.
 configfile: os.environ.get("BALANCEBC_PARAMS", "params.yaml")
+
+
+report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"

@@ -1,20 +1,56 @@
-"""Load ``params.yaml`` and check it against the schema, with errors that name the key."""
+"""Load ``params.yaml``, check it against the schema (with errors that name the key) and
+fill in the schema's defaults.
+
+The schema ships with the package (``balancebc/schema/params.schema.yaml``). It holds what
+every run shares; each registered scenario kind and weighting method kind adds the schema
+of its own section (its ``schema`` attribute), so a new kind is one module.
+"""
 from __future__ import annotations
 
+import copy
+from importlib import resources
 from pathlib import Path
 
 import jsonschema
 import yaml
 
+from balancebc import registry
 from balancebc.errors import BalanceBCError
 
-# Per scenario kind: the key naming the behaviors, and the keys that need one entry per behavior.
-KEYED_BY_BEHAVIOR = {"pick": ("regions", ["demos"]), "gaussian": ("samples", ["state_scale", "noise"])}
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "params.schema.yaml"
+
+def _dispatch(kinds) -> dict:
+    """One if/then per registered kind: ``kind`` picks the schema of the rest of the section."""
+    branches = []
+    for kind in kinds:
+        fragment = copy.deepcopy(kind.schema)
+        fragment.setdefault("additionalProperties", False)
+        fragment.setdefault("properties", {})["kind"] = True
+        branches.append({"if": {"properties": {"kind": {"const": kind.name}}}, "then": fragment})
+    return {"type": "object", "required": ["kind"], "properties": {"kind": {"enum": [k.name for k in kinds]}},
+            "allOf": branches}
 
 
-def _schema() -> dict:
-    return yaml.safe_load(SCHEMA_PATH.read_text())
+def schema() -> dict:
+    registry.load_builtins()
+    base = yaml.safe_load(resources.files("balancebc").joinpath("schema/params.schema.yaml").read_text())
+    base["$defs"]["scenario"] = _dispatch(list(registry.SCENARIOS))
+    base["$defs"]["method"] = _dispatch(list(registry.METHODS))
+    return base
+
+
+def _with_defaults(validator_class):
+    """A validator that also fills in each missing property's ``default`` (the recipe in
+    jsonschema's FAQ); nested defaults follow, since the filled-in value is validated next."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def properties(validator, props, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in props.items():
+                if isinstance(sub, dict) and "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from validate_properties(validator, props, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": properties})
 
 
 def _describe(error: jsonschema.ValidationError) -> str:
@@ -28,21 +64,14 @@ def _describe(error: jsonschema.ValidationError) -> str:
 
 
 def validate(params: dict, source: str = "params") -> dict:
-    """Raise BalanceBCError naming every offending key; return ``params`` unchanged."""
-    validator = jsonschema.Draft202012Validator(_schema())
+    """Raise BalanceBCError naming every offending key; fill in defaults; return ``params``."""
+    validator = _with_defaults(jsonschema.Draft202012Validator)(schema())
     errors = sorted(validator.iter_errors(params), key=lambda e: list(e.absolute_path))
     # an if/then failure repeats its inner errors: keep the innermost ones
-    messages = []
-    for error in errors:
-        leaves = [e for e in (error.context or [])] or [error]
-        messages.extend(_describe(e) for e in leaves)
-    for name, scenario in (params.get("scenarios") or {}).items() if not errors else ():
-        names_key, keyed = KEYED_BY_BEHAVIOR.get(scenario["kind"], (None, []))
-        names = scenario.get(names_key, ())
-        for key in keyed:
-            if set(scenario[key]) != set(names):
-                messages.append(f"scenarios.{name}.{key}: expected one entry per behavior "
-                                f"{sorted(names)}, got {sorted(scenario[key])}")
+    messages = [_describe(leaf) for error in errors for leaf in (error.context or [error])]
+    if not errors:
+        for name, scenario in params["scenarios"].items():
+            messages += [f"scenarios.{name}.{m}" for m in registry.SCENARIOS[scenario["kind"]].check(scenario)]
     if messages:
         raise BalanceBCError(f"{source}: invalid parameters:\n  " + "\n  ".join(dict.fromkeys(messages)))
     return params

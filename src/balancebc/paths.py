@@ -1,8 +1,9 @@
 """Where every artefact lives. The Snakefile, dvc.yaml and the stages all use these
 paths, so a stage's command needs only the scenario, method and seed.
 
-Reference losses and weights are per seed too: their solvers are stochastic, and the
-policy of seed N is trained with the weights solved with seed N."""
+Weights (with the reference losses of the methods that have them) are per seed too: their
+solvers are stochastic, and the policy of seed N is trained with the weights solved with
+seed N."""
 from __future__ import annotations
 
 
@@ -17,10 +18,6 @@ def labels(scenario: str) -> str:
 def labelled(scenario: str) -> str:
     """The dataset's demos (linked, not copied) with the label stage's behaviors as filter keys."""
     return f"data/{scenario}/labelled.hdf5"
-
-
-def reference(scenario: str, method: str, seed) -> str:
-    return f"results/{scenario}/reference/{method}/seed{seed}.json"
 
 
 def weights(scenario: str, method: str, seed) -> str:
@@ -50,8 +47,12 @@ def report_dir(scenario: str) -> str:
 REPORT_FILES = ("results.csv", "results.md", "results.png", "alpha.png", "weights.md", "metrics.json", "plot.csv")
 
 
+def report_file(scenario: str, name: str) -> str:
+    return f"{report_dir(scenario)}/{name}"
+
+
 def report_files(scenario: str) -> list[str]:
-    return [f"{report_dir(scenario)}/{name}" for name in REPORT_FILES]
+    return [report_file(scenario, name) for name in REPORT_FILES]
 
 
 def _job(scenario: str, method: str | None, seed) -> str:

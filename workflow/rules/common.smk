@@ -1,8 +1,11 @@
-# Shared by all rules: the validated config and the path conventions of the package.
+# Shared by all rules: the validated config (defaults filled in), the path conventions of
+# the package, and the input functions.
 import os
 import sys
+import time
+import uuid
 
-from balancebc import paths
+from balancebc import paths, tracking
 from balancebc.errors import BalanceBCError
 from balancebc.params import validate
 
@@ -15,6 +18,10 @@ SCENARIOS = list(config["scenarios"])
 METHODS = list(config["methods"])
 SEEDS = list(config["seeds"])
 
+# One id for this invocation, inherited by every job (SLURM jobs too): their MLflow runs
+# carry it and hang under one parent run per scenario (balancebc.tracking).
+os.environ.setdefault(tracking.INVOCATION, time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6])
+
 
 wildcard_constraints:
     scenario="[a-z][a-z0-9_]*",
@@ -22,15 +29,22 @@ wildcard_constraints:
     seed="[0-9]+",
 
 
-def balance_settings(method):
-    """The solver settings a method's jobs depend on (none for methods without a solver),
-    so that editing them reruns only the DRO methods."""
-    return config["balance"] if config["methods"][method]["kind"] == "dro" else None
+def scenario_params(wildcards):
+    return config["scenarios"][wildcards.scenario]
 
 
-def imported_source(scenario):
+def method_params(wildcards):
+    return config["methods"][wildcards.method]
+
+
+def imported_source(wildcards):
     """The folder or file an imported scenario reads (so that Snakemake reruns on change)."""
-    return [config["scenarios"][scenario]["path"]] if "path" in config["scenarios"][scenario] else []
+    return [config["scenarios"][wildcards.scenario]["path"]] if "path" in scenario_params(wildcards) else []
+
+
+def every_seed(path):
+    """An input function: ``path(scenario, method, seed)`` of every method and seed."""
+    return lambda wildcards: [path(wildcards.scenario, m, s) for m in METHODS for s in SEEDS]
 
 
 def requests(stage):

@@ -3,16 +3,18 @@
 
 rule generate:
     input:
-        lambda w: imported_source(w.scenario),
+        source=imported_source,
     output:
-        paths.dataset("{scenario}"),
+        dataset=paths.dataset("{scenario}"),
     params:
-        scenario=lambda w: config["scenarios"][w.scenario],
-    threads: lambda w: config["scenarios"][w.scenario].get("workers", 1)
+        scenario=scenario_params,
+    threads: lambda wildcards: scenario_params(wildcards).get("workers", 1)
     log:
         paths.log("generate", "{scenario}"),
     benchmark:
-        paths.benchmark("generate", "{scenario}"),
+        paths.benchmark("generate", "{scenario}")
+    conda:
+        "../envs/balancebc.yaml"
     resources:
         **requests("generate"),
     shell:
@@ -21,17 +23,18 @@ rule generate:
 
 rule label:
     input:
-        paths.dataset("{scenario}"),
+        dataset=paths.dataset("{scenario}"),
     output:
-        paths.labels("{scenario}"),
-        paths.labelled("{scenario}"),
+        labels=paths.labels("{scenario}"),
+        labelled=paths.labelled("{scenario}"),
     params:
-        scenario=lambda w: config["scenarios"][w.scenario],
-    threads: 1
+        scenario=scenario_params,
     log:
         paths.log("label", "{scenario}"),
     benchmark:
-        paths.benchmark("label", "{scenario}"),
+        paths.benchmark("label", "{scenario}")
+    conda:
+        "../envs/balancebc.yaml"
     resources:
         **requests("label"),
     shell:

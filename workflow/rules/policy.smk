@@ -1,41 +1,20 @@
-# Per method and seed: reference losses → weights → train a policy → evaluate it.
-
-
-rule reference:
-    input:
-        paths.dataset("{scenario}"),
-        paths.labels("{scenario}"),
-    output:
-        paths.reference("{scenario}", "{method}", "{seed}"),
-    params:
-        method=lambda w: config["methods"][w.method],
-        balance=lambda w: balance_settings(w.method),
-    threads: 1
-    log:
-        paths.log("reference", "{scenario}", "{method}", "{seed}"),
-    benchmark:
-        paths.benchmark("reference", "{scenario}", "{method}", "{seed}"),
-    resources:
-        **requests("reference"),
-    shell:
-        "balancebc reference --scenario {wildcards.scenario} --method {wildcards.method} --seed {wildcards.seed}"
+# Per method and seed: weights (with a DRO method's reference losses) → train a policy → evaluate it.
 
 
 rule weights:
     input:
-        paths.dataset("{scenario}"),
-        paths.labels("{scenario}"),
-        paths.reference("{scenario}", "{method}", "{seed}"),
+        dataset=paths.dataset("{scenario}"),
+        labels=paths.labels("{scenario}"),
     output:
-        paths.weights("{scenario}", "{method}", "{seed}"),
+        weights=paths.weights("{scenario}", "{method}", "{seed}"),
     params:
-        method=lambda w: config["methods"][w.method],
-        balance=lambda w: balance_settings(w.method),
-    threads: 1
+        method=method_params,
     log:
         paths.log("weights", "{scenario}", "{method}", "{seed}"),
     benchmark:
-        paths.benchmark("weights", "{scenario}", "{method}", "{seed}"),
+        paths.benchmark("weights", "{scenario}", "{method}", "{seed}")
+    conda:
+        "../envs/balancebc.yaml"
     resources:
         **requests("weights"),
     shell:
@@ -44,20 +23,21 @@ rule weights:
 
 rule train:
     input:
-        paths.dataset("{scenario}"),
-        paths.labels("{scenario}"),
-        paths.weights("{scenario}", "{method}", "{seed}"),
+        dataset=paths.dataset("{scenario}"),
+        labels=paths.labels("{scenario}"),
+        weights=paths.weights("{scenario}", "{method}", "{seed}"),
     output:
-        paths.checkpoint("{scenario}", "{method}", "{seed}"),
-        paths.train_log("{scenario}", "{method}", "{seed}"),
+        checkpoint=paths.checkpoint("{scenario}", "{method}", "{seed}"),
+        train_log=paths.train_log("{scenario}", "{method}", "{seed}"),
     params:
         train=config["train"],
-        scenario=lambda w: config["scenarios"][w.scenario],
-    threads: 1
+        scenario=scenario_params,
     log:
         paths.log("train", "{scenario}", "{method}", "{seed}"),
     benchmark:
-        paths.benchmark("train", "{scenario}", "{method}", "{seed}"),
+        paths.benchmark("train", "{scenario}", "{method}", "{seed}")
+    conda:
+        "../envs/balancebc.yaml"
     resources:
         **requests("train"),
     shell:
@@ -66,19 +46,22 @@ rule train:
 
 rule evaluate:
     input:
-        paths.dataset("{scenario}"),
-        paths.weights("{scenario}", "{method}", "{seed}"),
-        paths.checkpoint("{scenario}", "{method}", "{seed}"),
+        dataset=paths.dataset("{scenario}"),
+        labels=paths.labels("{scenario}"),
+        weights=paths.weights("{scenario}", "{method}", "{seed}"),
+        checkpoint=paths.checkpoint("{scenario}", "{method}", "{seed}"),
     output:
-        paths.evaluation("{scenario}", "{method}", "{seed}"),
+        evaluation=paths.evaluation("{scenario}", "{method}", "{seed}"),
     params:
         evaluate=config["evaluate"],
-        scenario=lambda w: config["scenarios"][w.scenario],
+        scenario=scenario_params,
     threads: config["evaluate"]["workers"]
     log:
         paths.log("evaluate", "{scenario}", "{method}", "{seed}"),
     benchmark:
-        paths.benchmark("evaluate", "{scenario}", "{method}", "{seed}"),
+        paths.benchmark("evaluate", "{scenario}", "{method}", "{seed}")
+    conda:
+        "../envs/balancebc.yaml"
     resources:
         **requests("evaluate"),
     shell:

@@ -1,20 +1,32 @@
-# One report per scenario over every method and seed.
+# One report per scenario over every method and seed. Its figures and tables also go into
+# Snakemake's HTML report: `snakemake --report report.html`.
 
 
 rule report:
     input:
-        lambda w: [paths.weights(w.scenario, m, s) for m in METHODS for s in SEEDS],
-        lambda w: [paths.evaluation(w.scenario, m, s) for m in METHODS for s in SEEDS],
+        weights=every_seed(paths.weights),
+        evaluations=every_seed(paths.evaluation),
     output:
-        paths.report_files("{scenario}"),
+        csv=report(paths.report_file("{scenario}", "results.csv"), caption="../report/results_csv.rst",
+                   category="{scenario}", labels={"scenario": "{scenario}", "table": "results per method and unit"}),
+        md=paths.report_file("{scenario}", "results.md"),
+        chart=report(paths.report_file("{scenario}", "results.png"), caption="../report/results_png.rst",
+                     category="{scenario}", labels={"scenario": "{scenario}", "figure": "results per method and unit"}),
+        alpha=report(paths.report_file("{scenario}", "alpha.png"), caption="../report/alpha_png.rst",
+                     category="{scenario}", labels={"scenario": "{scenario}", "figure": "DRO weights over iterations"}),
+        weights=report(paths.report_file("{scenario}", "weights.md"), caption="../report/weights_md.rst",
+                       category="{scenario}", labels={"scenario": "{scenario}", "table": "weights and reference losses"}),
+        metrics=paths.report_file("{scenario}", "metrics.json"),
+        plot=paths.report_file("{scenario}", "plot.csv"),
     params:
-        methods=METHODS,
-        seeds=SEEDS,
-    threads: 1
+        methods=config["methods"],
+        seeds=config["seeds"],
     log:
         paths.log("report", "{scenario}"),
     benchmark:
-        paths.benchmark("report", "{scenario}"),
+        paths.benchmark("report", "{scenario}")
+    conda:
+        "../envs/balancebc.yaml"
     resources:
         **requests("report"),
     shell:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from balancebc.balance.data import BehaviorData
+from balancebc.io.behavior_data import BehaviorData
 from balancebc.balance.losses import behavior_losses, fresh_params
 
 
@@ -36,7 +36,7 @@ def solve(model, data: BehaviorData, reference: np.ndarray, prior: np.ndarray, c
     opt = torch.optim.Adam(params.values(), lr=cfg["lr"])
     gen = torch.Generator().manual_seed(seed)
     trace, every = [], max(1, cfg["steps"] // 100)
-    batches = stratified_batches(data, cfg.get("batch_per_behavior"), gen)
+    batches = stratified_batches(data, cfg["batch_per_behavior"], gen)
     for step in range(cfg["steps"]):
         x, y, b = next(batches)
         losses = behavior_losses(model, params, x, y, b, K)

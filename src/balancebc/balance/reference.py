@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from balancebc.balance.data import BehaviorData
+from balancebc.io.behavior_data import BehaviorData
 from balancebc.balance.losses import behavior_losses, fresh_params, sgd_steps, train_weighted
 from balancebc.balance.simplex import project_simplex
 
@@ -35,7 +35,7 @@ def natural_weights(data: BehaviorData) -> np.ndarray:
 
 def remix(model, data: BehaviorData, proxy: dict, seed: int) -> dict:
     params = train_weighted(model, data.train, natural_weights(data), proxy["steps"], proxy["lr"], seed)
-    return {"losses": losses_on(model, params, data, proxy.get("split", "valid")).tolist()}
+    return {"losses": losses_on(model, params, data, proxy["split"]).tolist()}
 
 
 def metagrad_weights(model, data: BehaviorData, k: int, cfg: dict, seed: int,
@@ -71,8 +71,8 @@ def metagrad(model, data: BehaviorData, proxy: dict, cfg: dict, seed: int) -> di
     """``cfg["start"]``: ``scratch`` (default) runs the inner steps from a fresh proxy, as
     the paper does; ``natural`` continues them from the plain-BC proxy, so that w is judged
     near a fitted policy, where conflicting demos pull apart."""
-    start, split = None, proxy.get("split", "valid")
-    if cfg.get("start", "scratch") == "natural":
+    start, split = None, proxy["split"]
+    if cfg["start"] == "natural":
         start = train_weighted(model, data.train, natural_weights(data), proxy["steps"], proxy["lr"], seed)
     losses, weights, traces = [], [], []
     for k in range(len(data.behaviors)):

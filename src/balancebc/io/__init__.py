@@ -1,0 +1,1 @@
+"""Files: atomic writes, robomimic's HDF5 format, the weights file."""

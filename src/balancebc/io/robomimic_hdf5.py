@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,31 @@ class Demo:
 
 def demo_name(index: int) -> str:
     return f"demo_{index}"
+
+
+def demo_number(name: str) -> int:
+    """The integer robomimic sorts demos on (``demo_12`` → 12); -1 for any other name."""
+    match = re.fullmatch(r"demo_(\d+)", name)
+    return int(match.group(1)) if match else -1
+
+
+def sorted_demos(names) -> list[str]:
+    """Demo names in robomimic's order (by their integer, not as strings)."""
+    return sorted(names, key=demo_number)
+
+
+def split_train_valid(names_by_behavior: dict[str, list[str]], valid_fraction: float,
+                      seed: int) -> tuple[list[str], list[str]]:
+    """Hold out ``valid_fraction`` of each behavior's demos (at least one when it has two),
+    drawn with ``seed``; the train and valid demo names, each in robomimic's order."""
+    rng = np.random.default_rng(seed)
+    train, valid = [], []
+    for names in names_by_behavior.values():
+        names = list(rng.permutation(names))
+        n_valid = 0 if valid_fraction == 0 or len(names) < 2 else max(1, round(valid_fraction * len(names)))
+        valid += names[:n_valid]
+        train += names[n_valid:]
+    return sorted_demos(train), sorted_demos(valid)
 
 
 def write_dataset(path: str | Path, demos: list[Demo], env_args: dict,

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from balancebc.io.robomimic_hdf5 import Demo, write_dataset
-from balancebc.stages.generate import split_train_valid
+from balancebc import registry
+from balancebc.io.robomimic_hdf5 import Demo, split_train_valid, write_dataset
+from balancebc.scenarios.base import Offline, ScenarioKind
 
 OBS_KEYS = ["state"]
 
@@ -35,7 +36,7 @@ def closed_form(scenario: dict, weights: dict[str, float]) -> np.ndarray:
     return np.linalg.solve(A, B)
 
 
-def generate(scenario: dict, out: str) -> dict:
+def generate(scenario: dict, out: str) -> dict[str, int]:
     rng = np.random.default_rng(scenario["seed"] + 1)
     thetas = true_parameters(scenario)
     length = scenario["demo_length"]
@@ -57,3 +58,61 @@ def generate(scenario: dict, out: str) -> dict:
                                "state_scale": scenario["state_scale"], "noise": scenario["noise"]}}
     write_dataset(out, demos, env_args, {**names, "train": train, "valid": valid})
     return {k: len(v) for k, v in names.items()}
+
+
+class Gaussian(ScenarioKind):
+    name = "gaussian"
+    policy = "linear"
+    proxy = "linear"  # the policy class of Proposition 1
+    schema = {
+        "required": ["seed", "state_dim", "action_dim", "samples", "state_scale", "noise", "demo_length",
+                     "valid_fraction", "train"],
+        "properties": {
+            "seed": {"type": "integer", "minimum": 0},
+            "state_dim": {"type": "integer", "minimum": 1},
+            "action_dim": {"type": "integer", "minimum": 1},
+            "samples": {"type": "object", "minProperties": 2,
+                        "additionalProperties": {"type": "integer", "minimum": 2}},
+            "state_scale": {"type": "object", "additionalProperties": {"type": "number", "exclusiveMinimum": 0}},
+            "noise": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
+            "demo_length": {"type": "integer", "minimum": 1},
+            "valid_fraction": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 0.5},
+            "train": {"description": "the linear policy's minibatch Adam", "type": "object",
+                      "additionalProperties": False, "required": ["steps", "batch_size", "learning_rate"],
+                      "properties": {"steps": {"type": "integer", "minimum": 10},
+                                     "batch_size": {"type": "integer", "minimum": 1},
+                                     "learning_rate": {"type": "number", "exclusiveMinimum": 0}}},
+        },
+    }
+
+    def check(self, scenario):
+        return [f"{key}: expected one entry per behavior {sorted(scenario['samples'])}, got {sorted(scenario[key])}"
+                for key in ("state_scale", "noise") if set(scenario[key]) != set(scenario["samples"])]
+
+    def obs_keys(self, scenario):
+        return OBS_KEYS
+
+    def behaviors(self, scenario, masks):
+        return list(scenario["samples"])
+
+    def make_dataset(self, scenario, out):
+        return generate(scenario, out)
+
+    def evaluation(self, scenario, env_args):
+        return Offline(None)  # judged against the closed form instead
+
+    def train_settings(self, params, scenario):
+        return scenario["train"]
+
+    def offline_extras(self, scenario, checkpoint, weights):
+        """Distance of the learned theta to each theta_k and to the closed form theta*(w)."""
+        import torch
+        theta = torch.load(checkpoint, weights_only=False)["theta"]
+        per_behavior = {b: {"distance": float(np.linalg.norm(theta - t))}
+                        for b, t in true_parameters(scenario).items()}
+        closed = closed_form(scenario, weights.weights)
+        return per_behavior, {"closed_form_distance": float(np.linalg.norm(theta - closed)),
+                              "closed_form_scale": float(np.linalg.norm(closed))}
+
+
+registry.SCENARIOS.register(Gaussian())

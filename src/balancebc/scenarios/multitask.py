@@ -1,20 +1,53 @@
-"""The `multitask` scenario: two tasks in one scene (lift cube A, or stack it on cube B),
-the task a flag in the observation; one behavior per task, imbalanced by per-task counts."""
+"""The `multitask` scenario kind: two tasks in one scene (lift cube A, or stack it on cube
+B), the task a flag in the observation; one behavior per task, imbalanced by per-task
+counts. Success is reported per task."""
 from __future__ import annotations
 
+from balancebc import registry
 from balancebc.scenarios import sim
+from balancebc.scenarios.base import Rollouts, ScenarioKind
+from balancebc.scenarios.pick import SIMULATED
+from balancebc.scenarios.record import record_dataset
 
 
-def env_args(scenario: dict) -> dict:
-    from balancebc.scenarios.multitask_env import ENV_NAME
-    return sim.env_args(ENV_NAME, scenario["horizon"])
+class Multitask(ScenarioKind):
+    name = "multitask"
+    schema = {
+        "description": "two tasks in one scene (lift cube A, or stack it on cube B), a task flag in the observation",
+        "required": ["seed", "demos", "valid_fraction", "horizon"],
+        "properties": {
+            **SIMULATED,
+            "horizon": {"type": "integer", "minimum": 10, "description": "the stack expert needs about 85 steps"},
+            "demos": {"description": "successful demos per task (one behavior per task)", "type": "object",
+                      "minProperties": 2, "additionalProperties": False,
+                      "properties": {"lift": {"type": "integer", "minimum": 1},
+                                     "stack": {"type": "integer", "minimum": 1}}},
+        },
+    }
+
+    def obs_keys(self, scenario):
+        return sim.POLICY_OBS_KEYS
+
+    def behaviors(self, scenario, masks):
+        return list(scenario["demos"])
+
+    def evaluation(self, scenario, env_args):
+        return Rollouts("task", list(scenario["demos"]), scenario["horizon"])
+
+    def make_dataset(self, scenario, out):
+        return record_dataset(self, scenario, out)
+
+    def env_args(self, scenario: dict) -> dict:
+        from balancebc.scenarios.multitask_env import ENV_NAME
+        return sim.env_args(ENV_NAME, scenario["horizon"])
+
+    def demo_plan(self, scenario: dict) -> list[tuple[str, str, None]]:
+        """(behavior, task, sloppiness) of every demo: the behavior is the task."""
+        return [(t, t, None) for t, n in scenario["demos"].items() for _ in range(n)]
+
+    def make_expert(self, unit: str, sloppiness: None, seed: int):
+        from balancebc.scenarios.multitask_expert import TaskExpert
+        return TaskExpert(unit)
 
 
-def demo_plan(scenario: dict) -> list[tuple[str, str, None]]:
-    """(behavior, task, sloppiness) of every demo: the behavior is the task."""
-    return [(t, t, None) for t, n in scenario["demos"].items() for _ in range(n)]
-
-
-def make_expert(unit: str, sloppiness: None, seed: int):
-    from balancebc.scenarios.multitask_expert import TaskExpert
-    return TaskExpert(unit)
+registry.SCENARIOS.register(Multitask())

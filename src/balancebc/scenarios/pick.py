@@ -1,32 +1,70 @@
-"""The `pick` and `pick_suboptimal` scenarios: environment arguments, which demos to
-record, and the expert of each."""
+"""The `pick` scenario kind: robosuite Lift with the block in one of several table regions,
+one scripted expert per region; one behavior per region, imbalanced by per-region demo
+counts. Success is reported per region."""
 from __future__ import annotations
 
 import numpy as np
+import yaml
 
+from balancebc import registry
 from balancebc.scenarios import sim
+from balancebc.scenarios.base import Rollouts, ScenarioKind
+from balancebc.scenarios.record import record_dataset
+
+SIMULATED = yaml.safe_load("""
+seed: {type: integer, minimum: 0}
+valid_fraction: {$ref: "#/$defs/valid_fraction"}
+horizon: {type: integer, minimum: 10, description: "env steps per demo and rollout"}
+workers: {type: integer, minimum: 1, default: 1, description: "processes recording demos"}
+discover: {$ref: "#/$defs/discover"}
+""")
 
 
-def env_args(scenario: dict) -> dict:
-    """robomimic ``env_args``: enough to re-create the environment (regions included)."""
-    from balancebc.scenarios.pick_env import ENV_NAME
-    return sim.env_args(ENV_NAME, scenario["horizon"], regions=scenario["regions"])
+class Pick(ScenarioKind):
+    name = "pick"
+    schema = {
+        "required": ["seed", "regions", "demos", "valid_fraction", "horizon"],
+        "properties": {
+            **SIMULATED,
+            "regions": {"$ref": "#/$defs/regions", "minProperties": 2},
+            "demos": {"description": "successful demos per region (one behavior per region)", "type": "object",
+                      "minProperties": 2, "additionalProperties": {"type": "integer", "minimum": 1}},
+        },
+    }
+
+    def check(self, scenario):
+        if set(scenario["demos"]) != set(scenario["regions"]):
+            return [f"demos: expected one entry per behavior {sorted(scenario['regions'])}, "
+                    f"got {sorted(scenario['demos'])}"]
+        return []
+
+    def obs_keys(self, scenario):
+        return sim.POLICY_OBS_KEYS
+
+    def behaviors(self, scenario, masks):
+        return list(scenario["regions"])
+
+    def evaluation(self, scenario, env_args):
+        return Rollouts("region", list(scenario["regions"]), scenario["horizon"])
+
+    def make_dataset(self, scenario, out):
+        return record_dataset(self, scenario, out)
+
+    def env_args(self, scenario: dict) -> dict:
+        """robomimic ``env_args``: enough to re-create the environment (regions included)."""
+        from balancebc.scenarios.pick_env import ENV_NAME
+        return sim.env_args(ENV_NAME, scenario["horizon"], regions=scenario["regions"])
+
+    def demo_plan(self, scenario: dict) -> list[tuple[str, str, dict | None]]:
+        """(behavior, region, sloppiness) of every demo to record: one behavior per region."""
+        return [(r, r, None) for r in scenario["regions"] for _ in range(scenario["demos"][r])]
+
+    def make_expert(self, unit: str, sloppiness: dict | None, seed: int):
+        """The region expert; ``sloppiness`` (a scenario's ``suboptimal`` parameters) makes it sloppy."""
+        from balancebc.scenarios.pick_expert import RegionExpert, SloppyExpert
+        if sloppiness:
+            return SloppyExpert(sloppiness["style"], sloppiness, np.random.default_rng(seed))
+        return RegionExpert()
 
 
-def demo_plan(scenario: dict) -> list[tuple[str, str, dict | None]]:
-    """(behavior, region, sloppiness) of every demo to record, behavior by behavior.
-    `pick`: one behavior per region. `pick_suboptimal`: optimal and suboptimal demos,
-    each spread over the regions in turn."""
-    regions = list(scenario["regions"])
-    if scenario["kind"] == "pick":
-        return [(r, r, None) for r in regions for _ in range(scenario["demos"][r])]
-    return [(b, regions[j % len(regions)], scenario["suboptimal"] if b == "suboptimal" else None)
-            for b in ("optimal", "suboptimal") for j in range(scenario["demos"][b])]
-
-
-def make_expert(unit: str, sloppiness: dict | None, seed: int):
-    """The region expert; ``sloppiness`` (a scenario's ``suboptimal`` parameters) makes it sloppy."""
-    from balancebc.scenarios.pick_expert import RegionExpert, SloppyExpert
-    if sloppiness:
-        return SloppyExpert(sloppiness["style"], sloppiness, np.random.default_rng(seed))
-    return RegionExpert()
+registry.SCENARIOS.register(Pick())

@@ -1,1 +1,3 @@
-"""Pipeline stages, one module each; every stage is one `balancebc <stage>` command."""
+"""Pipeline stages, one module per `balancebc <stage>` command, each with a
+``run(params, scenario[, method, seed])``: generate → label → weights → train → evaluate →
+report."""

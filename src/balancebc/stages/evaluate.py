@@ -1,74 +1,50 @@
-"""evaluate: rollouts of a trained policy, N episodes per region (or, for an environment
-without regions, N episodes of its task).
-
-The environment is re-created from the dataset's ``env_args`` (with the block in the
-region); success is robosuite's own ``_check_success``. Episodes are spread over worker
-processes (one worker: in this process); episode i of region k always gets the same
-seed, whichever worker runs it.
-"""
+"""evaluate: a trained policy judged per evaluation unit — by rollouts (success per region
+or task) where the scenario has a simulator, otherwise offline (held-out action MSE per
+behavior, plus what the scenario kind measures itself)."""
 from __future__ import annotations
 
-import multiprocessing as mp
+from pathlib import Path
 
-import numpy as np
-from tqdm import tqdm
-
-from balancebc.scenarios import sim
-
-_worker = {}
-
-
-def episode_seed(seed: int, behavior_index: int, episode: int) -> int:
-    return int(np.random.SeedSequence([seed, 7919, behavior_index, episode]).generate_state(1)[0])
+from balancebc import paths, registry, tracking
+from balancebc.errors import BalanceBCError
+from balancebc.io.atomic import read_json, write_json
+from balancebc.io.robomimic_hdf5 import env_args, open_dataset
+from balancebc.io.weights_file import WeightsFile
+from balancebc.scenarios.base import Rollouts
+from balancebc.scenarios.rollout import rollouts
 
 
-def _init_worker(checkpoint: str, env_args: dict, obs_keys: list[str]) -> None:
-    import robomimic.utils.file_utils as FileUtils
-    import torch
-    torch.set_num_threads(1)
-    policy, _ = FileUtils.policy_from_checkpoint(ckpt_path=checkpoint, device=torch.device("cpu"))
-    _worker.update(policy=policy, env=sim.make_env(env_args), obs_keys=obs_keys)
-
-
-def _rollout(task: tuple) -> tuple:
-    region, seed, horizon = task
-    policy, env = _worker["policy"], _worker["env"]
-    if region is not None:
-        env.select(region)
-    sim.reseed(env, seed)
-    obs = env.reset()
-    policy.start_episode()
-    for step in range(horizon):
-        obs, _, _, _ = env.step(policy(ob=sim.policy_obs(obs, _worker["obs_keys"])))
-        if env._check_success():
-            return task, True, step + 1
-    return task, False, horizon
-
-
-def evaluate(checkpoint: str, env_args: dict, regions: list[str] | None, episodes: int, seed: int,
-             workers: int, obs_keys: list[str], horizon: int) -> dict:
-    """Success per region (``regions=None``: one unit, the environment's task)."""
-    tasks = [(r, episode_seed(seed, k, i), horizon) for k, r in enumerate(regions or [None])
-             for i in range(episodes)]
-    outcome = {}
-    init = (checkpoint, env_args, obs_keys)
-    if workers == 1:
-        _init_worker(*init)
-        runs = map(_rollout, tasks)
+def run(params: dict, scenario: str, method: str, seed: int) -> None:
+    spec, settings = params["scenarios"][scenario], params["evaluate"]
+    kind = registry.SCENARIOS[spec["kind"]]
+    dataset = paths.dataset(scenario)
+    with open_dataset(dataset) as f:  # a clear error for a missing or corrupt file
+        env = env_args(f)
+    checkpoint = paths.checkpoint(scenario, method, seed)
+    if not Path(checkpoint).is_file():
+        raise BalanceBCError(f"{checkpoint}: checkpoint not found (run the train stage first)")
+    how, extra = kind.evaluation(spec, env), {}
+    if isinstance(how, Rollouts):
+        unit = how.unit
+        result = rollouts(kind.policy, checkpoint, env, how.units, settings["episodes"], seed, settings["workers"],
+                          kind.obs_keys(spec), how.horizon)
+        metrics = {f"success/{u}": v["success_rate"] for u, v in result.items()}
     else:
-        pool = mp.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=init)
-        runs = pool.imap_unordered(_rollout, tasks)
-    try:
-        for task, success, steps in tqdm(runs, total=len(tasks), desc="evaluate", mininterval=10):
-            outcome[task[:2]] = (success, steps)
-    finally:
-        if workers > 1:
-            pool.terminate()
-    result = {}
-    for r in regions or [None]:
-        done = [outcome[t[:2]] for t in tasks if t[0] == r]
-        successes = [bool(s) for s, _ in done]
-        result[r or env_args["env_name"]] = {"episodes": len(done), "successes": int(sum(successes)),
-                     "success_rate": float(np.mean(successes)), "mean_steps": float(np.mean([n for _, n in done])),
-                     "per_episode": successes, "steps": [n for _, n in done]}
-    return result
+        unit = "behavior"
+        labels = read_json(paths.labels(scenario), "labels file")
+        result = registry.POLICIES[kind.policy].heldout_loss(checkpoint, dataset, labels, kind.obs_keys(spec))
+        per_behavior, extra = kind.offline_extras(spec, checkpoint, WeightsFile.read(paths.weights(scenario, method,
+                                                                                                   seed)))
+        for b, measured in per_behavior.items():
+            result[b].update(measured)
+        if how.why:
+            extra["note"] = f"offline: held-out action MSE per behavior; rollouts of {spec['kind']!r} data need its simulator ({how.why})"
+        metrics = {f"{m}/{b}": v for b, r in result.items() for m, v in r.items() if m != "samples"}
+        metrics.update({k: v for k, v in extra.items() if k.endswith("_distance")})
+    out = paths.evaluation(scenario, method, seed)
+    write_json(out, {"scenario": scenario, "method": method, "seed": seed, "unit": unit, "units": result, **extra})
+    print(" ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
+    tracking.log_run(experiment=scenario, run_name=f"evaluate/{method}/seed{seed}",
+                     params={**tracking.flatten("evaluate", settings), "seed": seed, "checkpoint": checkpoint},
+                     tags={"stage": "evaluate", "method": method, "seed": seed, "scenario": scenario},
+                     metrics=metrics, artifacts=[out])

@@ -1,82 +1,11 @@
-"""generate: scripted-expert demonstrations of a scenario, written as one robomimic file.
-
-Each demo has its own seed (derived from the scenario seed, its behavior and its index),
-so the file does not depend on how many worker processes ran. Failed attempts are
-retried with the next seed; only successful demos are kept.
-"""
+"""generate: the scenario kind makes (simulates) or imports the dataset, one robomimic file
+with a filter key per behavior and ``train`` / ``valid``."""
 from __future__ import annotations
 
-import multiprocessing as mp
-
-import numpy as np
-from tqdm import tqdm
-
-from balancebc.errors import BalanceBCError
-from balancebc.io.robomimic_hdf5 import write_dataset
-from balancebc.scenarios import behaviors, sim, simulation
-
-MAX_ATTEMPTS = 5
-_worker = {}
+from balancebc import paths, registry
 
 
-def demo_seed(base: int, behavior_index: int, demo_index: int, attempt: int) -> int:
-    return int(np.random.SeedSequence([base, behavior_index, demo_index, attempt]).generate_state(1)[0])
-
-
-def _init_worker(args: dict, kind: str) -> None:
-    _worker.update(env=sim.make_env(args), scenario=simulation(kind))
-
-
-def _record(task: tuple) -> tuple:
-    (behavior, unit, sloppiness), seeds, horizon = task
-    for seed in seeds:
-        expert = _worker["scenario"].make_expert(unit, sloppiness, seed)
-        demo = sim.record_demo(_worker["env"], unit, seed, horizon, expert, behavior)
-        if demo is not None:
-            return task, demo
-    return task, None
-
-
-def split_train_valid(names_by_behavior: dict[str, list[str]], valid_fraction: float,
-                      seed: int) -> tuple[list[str], list[str]]:
-    """Hold out ``valid_fraction`` of each behavior's demos (at least one when it has two)."""
-    rng = np.random.default_rng(seed)
-    train, valid = [], []
-    for names in names_by_behavior.values():
-        names = list(rng.permutation(names))
-        n_valid = 0 if valid_fraction == 0 or len(names) < 2 else max(1, round(valid_fraction * len(names)))
-        valid += names[:n_valid]
-        train += names[n_valid:]
-    key = lambda n: int(n.split("_")[1])  # noqa: E731
-    return sorted(train, key=key), sorted(valid, key=key)
-
-
-def generate(scenario: dict, out: str) -> dict:
-    module = simulation(scenario["kind"])
-    args = module.env_args(scenario)
-    names = behaviors(scenario)
-    plan = module.demo_plan(scenario)
-    tasks, index_in_behavior = [], {b: 0 for b in names}
-    for item in plan:
-        b = item[0]
-        j, index_in_behavior[b] = index_in_behavior[b], index_in_behavior[b] + 1
-        seeds = [demo_seed(scenario["seed"], names.index(b), j, a) for a in range(MAX_ATTEMPTS)]
-        tasks.append((item, seeds, scenario["horizon"]))
-    demos_by_task = {}
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(scenario["workers"], initializer=_init_worker, initargs=(args, scenario["kind"])) as pool:
-        for task, demo in tqdm(pool.imap_unordered(_record, tasks), total=len(tasks), desc="generate",
-                               mininterval=5):
-            if demo is None:
-                (behavior, unit, _), seeds, horizon = task
-                raise BalanceBCError(f"generate: the {behavior!r} expert failed {len(seeds)} times in a row "
-                                     f"in {unit!r} within {horizon} steps; check the scenario's "
-                                     "regions, horizon and suboptimal settings")
-            demos_by_task[tuple(task[1])] = demo  # the seeds identify the task
-    demos, names_by_behavior = [], {b: [] for b in names}
-    for (behavior, _, _), seeds, _ in tasks:  # the plan's order, whatever order workers finished in
-        names_by_behavior[behavior].append(f"demo_{len(demos)}")
-        demos.append(demos_by_task[tuple(seeds)])
-    train, valid = split_train_valid(names_by_behavior, scenario["valid_fraction"], scenario["seed"])
-    write_dataset(out, demos, args, {**names_by_behavior, "train": train, "valid": valid})
-    return {b: len(n) for b, n in names_by_behavior.items()}
+def run(params: dict, scenario: str) -> None:
+    spec = params["scenarios"][scenario]
+    counts = registry.SCENARIOS[spec["kind"]].make_dataset(spec, paths.dataset(scenario))
+    print(f"wrote {paths.dataset(scenario)}: demos per behavior {counts}")

@@ -10,19 +10,11 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import binomtest, ttest_rel
 
-from balancebc import paths
+from balancebc import paths, registry
 from balancebc.io.atomic import atomic_path, read_json, write_json, write_text
+from balancebc.io.weights_file import WeightsFile
 
 LABELS = {"success_rate": "success rate", "loss": "held-out loss (MSE)"}
-
-# The paper's Table 1 (picking, a small share of suboptimal demos): weight and reference
-# loss of the suboptimal / optimal data. Keys are this pipeline's method names.
-PAPER_TABLE1 = {
-    "natural": {"weights": (0.33, 0.67), "losses": None},
-    "dro_zero": {"weights": (0.5, 0.5), "losses": (0.0, 0.0)},
-    "dro_remix": {"weights": (0.5348, 0.4652), "losses": (0.520, 0.9337)},
-    "dro_metagrad": {"weights": (0.0633, 0.9367), "losses": (1.893, 1.505)},
-}
 
 
 def _mean_std(values) -> tuple[float, float]:
@@ -35,12 +27,12 @@ def collect(scenario: str, methods: list[str], seeds: list[int], metric: str) ->
     every method and seed."""
     rows, weights = [], {}
     for method in methods:
-        weights[method] = {s: read_json(paths.weights(scenario, method, s), "weights file") for s in seeds}
+        weights[method] = {s: WeightsFile.read(paths.weights(scenario, method, s)) for s in seeds}
         per_seed = {s: read_json(paths.evaluation(scenario, method, s), "evaluation") for s in seeds}
         unit_kind = per_seed[seeds[0]]["unit"]
         for unit in per_seed[seeds[0]]["units"]:
             values = np.array([per_seed[s]["units"][unit][metric] for s in seeds])
-            weight = [weights[method][s]["weights"].get(unit) for s in seeds]
+            weight = [weights[method][s].weights.get(unit) for s in seeds]
             mean, std = _mean_std(values)
             row = {"method": method, "unit_kind": unit_kind, "unit": unit,
                    "weight": None if None in weight else float(np.mean(weight)),
@@ -130,7 +122,7 @@ def weights_markdown(scenario: str, weights: dict, paper: dict | None = None) ->
     """Weights and reference losses per method, mean ± std over the seeds' solves: the
     analogue of the paper's Table 1; ``paper`` adds the paper's numbers side by side."""
     first = next(iter(next(iter(weights.values())).values()))
-    behaviors, counts = first["behaviors"], first["counts"]
+    behaviors, counts = first.behaviors, first.counts
     n_seeds = len(next(iter(weights.values())))
     ms = lambda vals, f="{:.3f}": "{} ± {}".format(*(f.format(v) for v in _mean_std(vals)))  # noqa: E731
     out = [f"# {scenario}: per-behavior weights and reference losses (mean ± std over {n_seeds} seeds)", "",
@@ -139,20 +131,12 @@ def weights_markdown(scenario: str, weights: dict, paper: dict | None = None) ->
            "|---|" + "---|" * (2 * len(behaviors) + 1)]
     for m, per_seed in weights.items():
         files = list(per_seed.values())
-        w0 = files[0]
-        cells = [ms([f["weights"][b] for f in files]) for b in behaviors]
-        if w0.get("reference_losses"):
-            cells += [ms([f["reference_losses"][b] for f in files], "{:.4g}") for b in behaviors]
+        cells = [ms([f.weights[b] for f in files]) for b in behaviors]
+        if files[0].reference_losses:
+            cells += [ms([f.reference_losses[b] for f in files], "{:.4g}") for b in behaviors]
         else:
             cells += ["—"] * len(behaviors)
-        if w0["scheduled"]:
-            start = "/".join(f"{w0['trace'][0]['weights'][b]:.3f}" for b in behaviors)
-            note = f"{w0['spec']['schedule']} schedule, from {start} at the start"
-        elif w0["spec"]["kind"] == "dro":
-            note = f"DRO ({w0['spec']['reference']} reference), averaged alpha; final alpha " + \
-                   "/".join(ms([f["final_alpha"][b] for f in files], "{:.2f}") for b in behaviors)
-        else:
-            note = "fixed"
+        note = registry.METHODS[files[0].spec["kind"]].note(files)
         out.append(f"| {m} | " + " | ".join(cells) + f" | {note} |")
     if paper:
         out += ["", "The paper's Table 1 (picking; CALVIN, GMM policies — its losses are on another scale):", "",
@@ -160,7 +144,7 @@ def weights_markdown(scenario: str, weights: dict, paper: dict | None = None) ->
                 "|---|---|---|---|---|---|"]
         for m, row in paper.items():
             losses = row["losses"] or ("—", "—")
-            ours = ms([f["weights"]["suboptimal"] for f in weights[m].values()]) if m in weights else "(not run)"
+            ours = ms([f.weights["suboptimal"] for f in weights[m].values()]) if m in weights else "(not run)"
             out.append(f"| {m} | {row['weights'][0]} | {row['weights'][1]} | {losses[0]} | {losses[1]} | {ours} |")
     return "\n".join(out) + "\n"
 
@@ -206,13 +190,14 @@ def alpha_chart(path: Path, scenario: str, weights: dict) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    dro = {m: w for m, w in weights.items() if next(iter(w.values()))["spec"]["kind"] == "dro"}
+    dro = {m: w for m, w in weights.items() if (next(iter(w.values())).solver or {}).get("trace")}
     fig, axes = plt.subplots(1, max(1, len(dro)), figsize=(3.2 * max(1, len(dro)), 2.8), squeeze=False)
     for ax, (m, per_seed) in zip(axes[0], dro.items()):
         for i, w in enumerate(per_seed.values()):
-            steps = [t["step"] for t in w["trace"]]
-            for j, b in enumerate(w["behaviors"]):
-                ax.plot(steps, [t["weights"][b] for t in w["trace"]], color=f"C{j}", alpha=0.8 if i == 0 else 0.35,
+            trace = w.solver["trace"]
+            steps = [t["step"] for t in trace]
+            for j, b in enumerate(w.behaviors):
+                ax.plot(steps, [t["weights"][b] for t in trace], color=f"C{j}", alpha=0.8 if i == 0 else 0.35,
                         label=b if i == 0 else None)
         ax.set_title(m, fontsize=9)
         ax.set_xlabel("solver iteration")
@@ -227,6 +212,7 @@ def alpha_chart(path: Path, scenario: str, weights: dict) -> None:
 
 
 def report(name: str, scenario: dict, methods: list[str], seeds: list[int]) -> list[str]:
+    """Write the scenario's report files from its evaluations and weights files."""
     first = read_json(paths.evaluation(name, methods[0], seeds[0]), "evaluation")
     metric = "success_rate" if "success_rate" in next(iter(first["units"].values())) else "loss"
     rows, weights = collect(name, methods, seeds, metric)
@@ -235,9 +221,8 @@ def report(name: str, scenario: dict, methods: list[str], seeds: list[int]) -> l
     note = first.get("note")
     write_text(out / "results.csv", to_csv(rows, seeds))
     write_text(out / "results.md", to_markdown(name, rows, seeds, tests) + (f"\nNote: {note}.\n" if note else ""))
-    paper = PAPER_TABLE1 if scenario["kind"] == "pick_suboptimal" else None
-    write_text(out / "weights.md", weights_markdown(name, weights, paper))
-    bar_chart(out / "results.png", name, rows, next(iter(next(iter(weights.values())).values()))["demos"])
+    write_text(out / "weights.md", weights_markdown(name, weights, registry.SCENARIOS[scenario["kind"]].paper_table))
+    bar_chart(out / "results.png", name, rows, next(iter(next(iter(weights.values())).values())).demos)
     alpha_chart(out / "alpha.png", name, weights)
     write_json(out / "metrics.json", {m: {r["unit"]: round(r["mean"], 6) for r in rows if r["method"] == m}
                                       for m in methods})
@@ -245,3 +230,8 @@ def report(name: str, scenario: dict, methods: list[str], seeds: list[int]) -> l
     write_text(out / "plot.csv", "case,mean\n" + "".join(f"{r['method']} / {r['unit']},{r['mean']:.4f}\n"
                                                             for r in rows))
     return paths.report_files(name)
+
+
+def run(params: dict, scenario: str) -> None:
+    written = report(scenario, params["scenarios"][scenario], list(params["methods"]), params["seeds"])
+    print("wrote " + ", ".join(written))

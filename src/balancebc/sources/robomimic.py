@@ -12,7 +12,6 @@ converted to robosuite 1.5's composite form, so that evaluation can re-create th
 from __future__ import annotations
 
 import json
-import re
 
 import h5py
 import numpy as np
@@ -20,14 +19,9 @@ import numpy as np
 from balancebc.errors import BalanceBCError
 from balancebc.io.atomic import atomic_path
 from balancebc.io.robomimic_hdf5 import env_args as read_env_args
-from balancebc.io.robomimic_hdf5 import open_dataset, read_masks
+from balancebc.io.robomimic_hdf5 import demo_number, open_dataset, read_masks, sorted_demos, split_train_valid
 
 ACTION_TOLERANCE = 1e-6
-
-
-def demo_number(name: str) -> int:
-    match = re.fullmatch(r"demo_(\d+)", name)
-    return int(match.group(1)) if match else -1
 
 
 def assign_behaviors(path: str, masks: dict[str, list[str]], demos: list[str],
@@ -89,20 +83,11 @@ def convert_env_args(env_args: dict) -> dict:
     return {**env_args, "env_kwargs": {**kwargs, "controller_configs": converted}}
 
 
-def split_valid(by_behavior: dict[str, list[str]], fraction: float, seed: int) -> list[str]:
-    rng = np.random.default_rng(seed)
-    valid = []
-    for members in by_behavior.values():
-        n = 0 if len(members) < 2 else max(1, round(fraction * len(members)))
-        valid += list(rng.permutation(members)[:n])
-    return valid
-
-
 def import_robomimic(scenario: dict, out: str) -> dict[str, int]:
     path = scenario["path"]
     with open_dataset(path) as f:
         masks = read_masks(f)
-        demos = sorted(f["data"], key=demo_number)
+        demos = sorted_demos(f["data"])
         bad = [d for d in demos if demo_number(d) < 0]
         if bad:
             raise BalanceBCError(f"{path}: data/{bad[0]} is not named demo_<integer> (robomimic sorts on it)")
@@ -116,7 +101,7 @@ def import_robomimic(scenario: dict, out: str) -> dict[str, int]:
                 raise BalanceBCError(f"{path}: valid_key mask/{key} not found; the file has {sorted(masks)}")
             valid = [rename[d] for d in masks[key]]
         else:
-            valid = split_valid(by_behavior, scenario.get("valid_fraction", 0.1), scenario.get("seed", 0))
+            valid = split_train_valid(by_behavior, scenario["valid_fraction"], scenario["seed"])[1]
         env = convert_env_args(read_env_args(f))
         with atomic_path(out) as tmp, h5py.File(tmp, "w") as dst:
             data = dst.create_group("data")

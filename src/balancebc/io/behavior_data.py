@@ -1,4 +1,5 @@
-"""Behavior-labelled (state, action) tensors for the solvers, read from a robomimic file."""
+"""Behavior-labelled (state, action) tensors for the solvers and small policies, read from
+a robomimic file with the labels stage's split and behaviors."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,0 +1,72 @@
+"""What a weighting method kind declares. Each kind is one module with one
+``WeightingMethod`` subclass, registered in ``balancebc.registry.METHODS`` under the
+``kind`` that params.yaml's ``methods`` entries name."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from balancebc.io.weights_file import WeightsFile
+
+TRACE_POINTS = 11  # where a scheduled method's weights are recorded over training
+
+
+@dataclass
+class Problem:
+    """What a method solves for: the labelled dataset of one scenario, and a seed."""
+    labels: dict                 # the label stage's labels file
+    dataset: str
+    obs_keys: list[str]
+    proxy: str                   # the scenario's proxy model for solvers: "mlp" or "linear"
+    seed: int
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """n_k: training samples per behavior."""
+        return {b: e["train_samples"] for b, e in self.labels["behaviors"].items()}
+
+    @property
+    def demos(self) -> dict[str, int]:
+        return {b: e["train_demos"] for b, e in self.labels["behaviors"].items()}
+
+
+class WeightingMethod:
+    name: str = ""
+    schema: dict = {}       # JSON schema of the method's entry (besides `kind`)
+    needs_solver = False    # True: solving trains proxy models (reference losses, DRO)
+
+    def weights_at(self, spec: dict, counts: dict[str, int], progress: float = 1.0) -> dict[str, float]:
+        """The weights of the behaviors at ``progress`` ∈ [0, 1] of training (closed-form methods)."""
+        raise NotImplementedError
+
+    def scheduled(self, spec: dict) -> bool:
+        """Whether the weights change over training."""
+        return False
+
+    def solve(self, method: str, spec: dict, problem: Problem) -> WeightsFile:
+        counts = problem.counts
+        points = np.linspace(0, 1, TRACE_POINTS if self.scheduled(spec) else 1)
+        return WeightsFile(method=method, spec=spec, behaviors=list(counts), counts=counts, demos=problem.demos,
+                           weights=self.weights_at(spec, counts, 1.0),
+                           schedule=[{"progress": float(t), "weights": self.weights_at(spec, counts, t)}
+                                     for t in points])
+
+    def at_progress(self, weights: WeightsFile, progress: float) -> dict[str, float]:
+        """The weights a solved weights file prescribes at ``progress`` ∈ [0, 1] of training."""
+        if weights.scheduled:
+            return self.weights_at(weights.spec, weights.counts, progress)
+        return weights.weights
+
+    def note(self, files: list[WeightsFile]) -> str:
+        """A few words for the report's weights table, over the seeds' files."""
+        first = files[0]
+        if first.scheduled:
+            start = "/".join(f"{first.schedule[0]['weights'][b]:.3f}" for b in first.behaviors)
+            return f"{first.spec['schedule']} schedule, from {start} at the start"
+        return "fixed"
+
+
+def normalised(names: list[str], w: np.ndarray) -> dict[str, float]:
+    w = w / w.sum()
+    return {k: float(v) for k, v in zip(names, w)}

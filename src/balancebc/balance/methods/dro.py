@@ -1,0 +1,108 @@
+"""`dro`: the paper's min-max balance, max over alpha in the simplex, min over theta of
+sum_k alpha_k (L_k(theta) - L*_k), solved on a proxy model (balancebc.balance.dro) against
+reference losses L*_k (balancebc.balance.reference): ``zero``, ``remix`` or ``metagrad``.
+The weights are the running average of alpha; the reference losses are solved in the
+same job, with the same seed."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import yaml
+
+from balancebc import registry
+from balancebc.balance.methods.base import WeightingMethod
+from balancebc.io.weights_file import WeightsFile
+
+SCHEMA_TEXT = """
+required: [reference]
+properties:
+  reference: {enum: [zero, remix, metagrad], description: "L*_k: 0, a plain-BC proxy's loss (Re-Mix), or learned by meta-gradient"}
+  prior: {enum: [uniform, natural], default: uniform, description: "what alpha is smoothed towards"}
+  proxy:
+    description: the proxy model every reference and the DRO game train (gaussian uses a linear one)
+    type: object
+    additionalProperties: false
+    default: {}
+    properties:
+      hidden: {type: array, items: {type: integer, minimum: 1}, default: [64, 64], description: "MLP widths"}
+      steps: {type: integer, minimum: 1, default: 500, description: "full-batch Adam steps of every reference proxy"}
+      lr: {type: number, exclusiveMinimum: 0, default: 0.005}
+      split: {enum: [valid, train], default: valid, description: "where reference losses are measured: held-out demos or the training demos"}
+  metagrad:
+    description: the meta-gradient reference (reference metagrad)
+    type: object
+    additionalProperties: false
+    default: {}
+    properties:
+      outer_steps: {type: integer, minimum: 1, default: 100}
+      inner_steps: {type: integer, minimum: 1, default: 5}
+      inner_lr: {type: number, exclusiveMinimum: 0, default: 0.05}
+      outer_lr: {type: number, exclusiveMinimum: 0, default: 0.1}
+      tolerance: {type: number, exclusiveMinimum: 0, default: 0.001, description: "w has converged when it moves less (L1) for 10 steps"}
+      start: {enum: [natural, scratch], default: scratch, description: "inner steps from a fresh proxy (scratch) or continuing the plain-BC proxy (natural)"}
+  dro:
+    description: the DRO game's solver
+    type: object
+    additionalProperties: false
+    default: {}
+    properties:
+      steps: {type: integer, minimum: 1, default: 2000}
+      lr: {type: number, exclusiveMinimum: 0, default: 0.01}
+      eta: {type: number, exclusiveMinimum: 0, default: 0.03}
+      smoothing: {type: number, minimum: 0, maximum: 1, default: 0.0001}
+      batch_per_behavior: {type: [integer, "null"], minimum: 1, default: 64, description: "null: full batch"}
+"""
+
+
+def proxy_model(kind: str, data, proxy: dict):
+    """The model the solvers train: ``linear`` (the policy class of Proposition 1) or an MLP
+    on the low-dimensional observations."""
+    from balancebc.balance.losses import make_model
+    in_dim, out_dim = data.train.x.shape[1], data.train.y.shape[1]
+    return make_model(kind, in_dim, out_dim, None if kind == "linear" else proxy["hidden"])
+
+
+class DRO(WeightingMethod):
+    name = "dro"
+    needs_solver = True
+
+    schema = yaml.safe_load(SCHEMA_TEXT)
+
+    def solve(self, method, spec, problem):
+        import torch
+
+        from balancebc.balance import dro
+        from balancebc.balance.reference import reference_losses
+        from balancebc.io import behavior_data
+        torch.set_num_threads(1)  # a small model: a second thread costs more than it gains
+        data = behavior_data.load(problem.dataset, problem.labels, problem.obs_keys)
+        model = proxy_model(problem.proxy, data, spec["proxy"])
+        behaviors, counts = data.behaviors, problem.counts
+        started = time.process_time()
+        reference = reference_losses(spec["reference"], model, data, spec["proxy"], spec["metagrad"], problem.seed)
+        ref = np.array(reference.pop("losses"))
+        reference_seconds = round(time.process_time() - started, 2)
+        prior = np.array(list(registry.METHODS[spec["prior"]].weights_at({}, counts).values()))
+        out = dro.solve(model, data, ref, prior, spec["dro"], problem.seed)
+        named = lambda v: dict(zip(behaviors, v))  # noqa: E731
+        solver = {
+            "reference": spec["reference"], "reference_losses": named(ref.tolist()),
+            "reference_split": "mask/" + spec["proxy"]["split"], "reference_cpu_seconds": reference_seconds,
+            **{f"metagrad_{k}": v for k, v in reference.items()},  # metagrad: each behavior's w and its trace
+            "final_alpha": named(out["final_alpha"]), "final_train_losses": named(out["final_train_losses"]),
+            "prior": named(prior.tolist()),
+            "trace": [{"step": t["step"], "weights": named(t["alpha"]), "excess": named(t["excess"])}
+                      for t in out["trace"]],
+        }
+        weights = named(out["weights"])
+        return WeightsFile(method=method, spec=spec, behaviors=behaviors, counts=counts, demos=problem.demos,
+                           weights=weights, schedule=[{"progress": 0.0, "weights": weights}], solver=solver)
+
+    def note(self, files):
+        alpha = "/".join("{:.2f} ± {:.2f}".format(np.mean(v), np.std(v, ddof=1) if len(v) > 1 else 0.0)
+                         for v in (np.array([f.solver["final_alpha"][b] for f in files]) for b in files[0].behaviors))
+        return f"DRO ({files[0].spec['reference']} reference), averaged alpha; final alpha {alpha}"
+
+
+registry.METHODS.register(DRO())

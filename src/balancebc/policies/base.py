@@ -1,0 +1,27 @@
+"""What a policy declares. Each policy is one module with one ``Policy`` subclass,
+registered in ``balancebc.registry.POLICIES``; a scenario kind names the policy its data
+is trained with (``ScenarioKind.policy``)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+
+class Policy:
+    name: str = ""
+
+    def train(self, dataset: str, labels: dict, behaviors: list[str], weights_at: Callable[[float], dict],
+              settings: dict, seed: int, obs_keys: list[str], checkpoint: str | Path) -> list[dict]:
+        """Train on ``dataset``'s ``train`` demos, drawing behavior k with weight
+        ``weights_at(progress)[k]`` (progress in [0, 1]); write ``checkpoint`` atomically.
+        Returns the history: one row per epoch (``weight/<b>``, ``loss_train/<b>``,
+        ``loss_valid/<b>``, ...)."""
+        raise NotImplementedError
+
+    def heldout_loss(self, checkpoint: str, dataset: str, labels: dict, obs_keys: list[str]) -> dict:
+        """Per behavior: the action MSE on the held-out (``valid``) demos and their samples."""
+        raise NotImplementedError
+
+    def rollout_policy(self, checkpoint: str):
+        """A callable ``policy(ob=...)`` with ``start_episode()``, for rollouts."""
+        raise NotImplementedError(f"policy {self.name!r} cannot be rolled out")

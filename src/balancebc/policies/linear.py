@@ -1,0 +1,65 @@
+"""A linear policy a = theta^T s (the `gaussian` scenario's policy class, Proposition 1),
+trained by minibatch Adam (cosine-annealed) with the same sampler as every trainer."""
+from __future__ import annotations
+
+import torch
+
+from balancebc import registry
+from balancebc.balance.losses import behavior_losses, fresh_params, make_model
+from balancebc.io import behavior_data
+from balancebc.io.atomic import atomic_path
+from balancebc.policies.base import Policy
+from balancebc.policies.sampler import BehaviorSampler
+
+EPOCHS = 10
+
+
+class Linear(Policy):
+    name = "linear"
+
+    def train(self, dataset, labels, behaviors, weights_at, settings, seed, obs_keys, checkpoint):
+        torch.set_num_threads(1)
+        data = behavior_data.load(dataset, labels, obs_keys)
+        K = len(behaviors)
+        model = make_model("linear", data.train.x.shape[1], data.train.y.shape[1])
+        params = fresh_params(model, seed)
+        opt = torch.optim.Adam(params.values(), lr=settings["learning_rate"])
+        # annealed to zero: minibatch noise would otherwise keep the last iterate off the optimum
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=settings["steps"])
+        sampler = BehaviorSampler(data.train.b.numpy(), behaviors, weights_at(0.0), settings["batch_size"], seed)
+        per_epoch = -(-settings["steps"] // EPOCHS)
+        history = []
+        for epoch in range(EPOCHS):
+            weights = weights_at(epoch / max(EPOCHS - 1, 1))
+            sampler.set_weights(weights)
+            for _ in range(per_epoch):
+                idx = sampler.draw(settings["batch_size"])
+                opt.zero_grad()
+                pred = torch.func.functional_call(model, params, (data.train.x[idx],))
+                (pred - data.train.y[idx]).pow(2).mean().backward()
+                opt.step()
+                schedule.step()
+            with torch.no_grad():
+                row = {f"weight/{b}": weights[b] for b in behaviors}
+                for split in ("train", "valid"):
+                    s = getattr(data, split)
+                    row.update({f"loss_{split}/{b}": float(v) for b, v in
+                                zip(behaviors, behavior_losses(model, params, s.x, s.y, s.b, K))})
+            history.append(row)
+        theta = params["weight"].detach().numpy().T  # (state_dim, action_dim)
+        with atomic_path(checkpoint) as tmp:
+            torch.save({"theta": theta, "behaviors": behaviors}, tmp)
+        return history
+
+    def heldout_loss(self, checkpoint, dataset, labels, obs_keys):
+        theta = torch.load(checkpoint, weights_only=False)["theta"]
+        v = behavior_data.load(dataset, labels, obs_keys).valid
+        pred = v.x.numpy() @ theta
+        result = {}
+        for k, b in enumerate(labels["behaviors"]):
+            m = (v.b == k).numpy()
+            result[b] = {"loss": float(((pred[m] - v.y.numpy()[m]) ** 2).mean()), "samples": int(m.sum())}
+        return result
+
+
+registry.POLICIES.register(Linear())

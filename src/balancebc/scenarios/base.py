@@ -1,0 +1,57 @@
+"""What a scenario kind declares. Each kind is one module with one ``ScenarioKind``
+subclass, registered in ``balancebc.registry.SCENARIOS`` under the ``kind`` that
+params.yaml names; the stages ask it, and never test the kind's name themselves."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rollouts:
+    """Evaluate by rollouts: ``units`` (regions or tasks; None: one unit, the env's task)
+    of ``horizon`` steps each."""
+    unit: str
+    units: list[str] | None
+    horizon: int
+
+
+@dataclass(frozen=True)
+class Offline:
+    """Evaluate offline, by the policy's held-out loss per behavior; ``why`` says what
+    rollouts would need (None: the scenario has no simulator to speak of)."""
+    why: str | None
+
+
+class ScenarioKind:
+    name: str = ""
+    schema: dict = {}            # JSON schema of the scenario's section (besides `kind`)
+    policy: str = "robomimic_bc"  # the registered policy that trains on its data
+    proxy: str = "mlp"           # the solvers' proxy model: an MLP on the observations, or `linear`
+
+    def check(self, scenario: dict) -> list[str]:
+        """Problems the schema cannot express, as ``key: message``."""
+        return []
+
+    def obs_keys(self, scenario: dict) -> list[str]:
+        raise NotImplementedError
+
+    def behaviors(self, scenario: dict, masks: list[str]) -> list[str]:
+        """The behaviors the weights balance: filter keys of the dataset (``masks``: its filter keys)."""
+        raise NotImplementedError
+
+    def make_dataset(self, scenario: dict, out: str) -> dict[str, int]:
+        """Write the scenario's robomimic file to ``out``; returns demos per behavior."""
+        raise NotImplementedError
+
+    def evaluation(self, scenario: dict, env_args: dict) -> Rollouts | Offline:
+        raise NotImplementedError
+
+    def train_settings(self, params: dict, scenario: dict) -> dict:
+        """The settings its policy trains with."""
+        return params["train"]
+
+    def offline_extras(self, scenario: dict, checkpoint: str, weights) -> tuple[dict, dict]:
+        """Scenario-specific offline measurements: (per behavior, overall)."""
+        return {}, {}
+
+    paper_table: dict | None = None  # a paper's published weights to print beside ours

@@ -1,0 +1,47 @@
+"""The `calvin` scenario kind: a dataset in CALVIN's on-disk layout (balancebc.sources.calvin),
+behaviors from its language annotations' task names. CALVIN's simulator is not on the
+package index, so evaluation is offline."""
+from __future__ import annotations
+
+from balancebc import registry
+from balancebc.scenarios.base import Offline, ScenarioKind
+from balancebc.sources import calvin
+
+GROUPS = {"type": "object", "minProperties": 1,
+          "additionalProperties": {"type": "array", "minItems": 1, "items": {"type": "string"}}}
+
+
+def split_behaviors(scenario: dict, masks: list[str]) -> list[str]:
+    """The scenario's ``behaviors`` grouping, or one behavior per filter key but train / valid."""
+    if scenario.get("behaviors"):
+        return list(scenario["behaviors"])
+    return [m for m in masks if m not in ("train", "valid")]
+
+
+class Calvin(ScenarioKind):
+    name = "calvin"
+    schema = {
+        "description": "a dataset in CALVIN's on-disk layout, imported into robomimic's format",
+        "required": ["path"],
+        "properties": {
+            "discover": {"$ref": "#/$defs/discover"},
+            "path": {"type": "string", "description": "the folder with training/ and validation/"},
+            "behaviors": {**GROUPS, "description": "optional grouping: behavior name -> CALVIN task names "
+                          "(default: one behavior per task; tasks in no group are left out)"},
+        },
+    }
+
+    def obs_keys(self, scenario):
+        return calvin.OBS_KEYS
+
+    def behaviors(self, scenario, masks):
+        return split_behaviors(scenario, masks)
+
+    def make_dataset(self, scenario, out):
+        return calvin.import_calvin(scenario, out)
+
+    def evaluation(self, scenario, env_args):
+        return Offline("CALVIN's calvin_env, which is not installable from the package index")
+
+
+registry.SCENARIOS.register(Calvin())

@@ -1,0 +1,74 @@
+"""Rollouts of a trained policy, N episodes per evaluation unit (region or task; for an
+environment without units, N episodes of its task).
+
+The environment is re-created from the dataset's ``env_args`` (with the block in the
+region); success is robosuite's own ``_check_success``. Episodes are spread over worker
+processes (one worker: in this process); episode i of region k always gets the same
+seed, whichever worker runs it.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+
+import numpy as np
+from tqdm import tqdm
+
+from balancebc import registry
+from balancebc.scenarios import sim
+
+_worker = {}
+
+
+def episode_seed(seed: int, behavior_index: int, episode: int) -> int:
+    return int(np.random.SeedSequence([seed, 7919, behavior_index, episode]).generate_state(1)[0])
+
+
+def _init_worker(policy: str, checkpoint: str, env_args: dict, obs_keys: list[str]) -> None:
+    registry.load_builtins()  # a spawned process starts with empty registries
+    _worker.update(policy=registry.POLICIES[policy].rollout_policy(checkpoint), env=sim.make_env(env_args),
+                   obs_keys=obs_keys)
+
+
+def _rollout(task: tuple) -> tuple:
+    region, seed, horizon = task
+    policy, env = _worker["policy"], _worker["env"]
+    if region is not None:
+        env.select(region)
+    sim.reseed(env, seed)
+    obs = env.reset()
+    policy.start_episode()
+    for step in range(horizon):
+        obs, _, _, _ = env.step(policy(ob=sim.policy_obs(obs, _worker["obs_keys"])))
+        if env._check_success():
+            return task, True, step + 1
+    return task, False, horizon
+
+
+def rollouts(policy: str, checkpoint: str, env_args: dict, regions: list[str] | None, episodes: int, seed: int,
+             workers: int, obs_keys: list[str], horizon: int) -> dict:
+    """Success per region or task (``regions=None``: one unit, the environment's task) of
+    the registered ``policy``'s checkpoint."""
+    tasks = [(r, episode_seed(seed, k, i), horizon) for k, r in enumerate(regions or [None])
+             for i in range(episodes)]
+    outcome = {}
+    init = (policy, checkpoint, env_args, obs_keys)
+    if workers == 1:
+        _init_worker(*init)
+        runs = map(_rollout, tasks)
+    else:
+        pool = mp.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=init)
+        runs = pool.imap_unordered(_rollout, tasks)
+    try:
+        for task, success, steps in tqdm(runs, total=len(tasks), desc="evaluate", mininterval=10):
+            outcome[task[:2]] = (success, steps)
+    finally:
+        if workers > 1:
+            pool.terminate()
+    result = {}
+    for r in regions or [None]:
+        done = [outcome[t[:2]] for t in tasks if t[0] == r]
+        successes = [bool(s) for s, _ in done]
+        result[r or env_args["env_name"]] = {"episodes": len(done), "successes": int(sum(successes)),
+                     "success_rate": float(np.mean(successes)), "mean_steps": float(np.mean([n for _, n in done])),
+                     "per_episode": successes, "steps": [n for _, n in done]}
+    return result
