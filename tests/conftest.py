@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-TINY = REPO / "tests" / "params_tiny.yaml"
+TINY = REPO / "tests" / "fixtures" / "params_tiny.yaml"
 BIN = Path(sys.executable).parent
 
 
@@ -34,6 +34,7 @@ def make_project(dest: Path, params: dict | None = None) -> Path:
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
     (dest / "params.yaml").write_text(yaml.safe_dump(params or tiny_params(), sort_keys=False))
     run("git init -q && git config user.email t@t && git config user.name t && dvc init -q", dest)
+    shutil.copy(REPO / ".dvc" / "config", dest / ".dvc" / "config")  # the repository's DVC settings
     return dest
 
 
@@ -65,7 +66,7 @@ def mlflow_server(tmp_path_factory):
                 break
             except OSError:
                 if server.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"mlflow server did not start:\n{(root / 'server.log').read_text()[-2000:]}")
+                    raise RuntimeError(f"mlflow server did not start:\n{(root / 'server.log').read_text()[-2000:]}") from None
                 time.sleep(0.5)
         yield uri
     finally:
@@ -74,11 +75,24 @@ def mlflow_server(tmp_path_factory):
         log.close()
 
 
+def complete(section: str, spec: dict) -> dict:
+    """``spec`` (a scenario or a method) with the schema's defaults filled in, as the stages see it."""
+    from balancebc.params import validate
+    params = tiny_params()
+    params[section] = {"x": spec}
+    return validate(params)[section]["x"]
+
+
+def make_dataset(scenario: dict, out) -> dict:
+    """Write a scenario kind's dataset, as the generate stage does."""
+    from balancebc import registry
+    scenario = complete("scenarios", scenario)
+    return registry.SCENARIOS[scenario["kind"]].make_dataset(scenario, str(out))
+
+
 @pytest.fixture(scope="session")
 def tiny_dataset(tmp_path_factory) -> Path:
     """A small generated `pick` dataset (two demos per region), shared by the tests."""
-    from balancebc.stages.generate import generate
     out = tmp_path_factory.mktemp("tiny") / "dataset.hdf5"
-    scenario = tiny_params()["scenarios"]["pick"]
-    generate({**scenario, "demos": {"left": 2, "middle": 2, "right": 2}}, str(out))
+    make_dataset({**tiny_params()["scenarios"]["pick"], "demos": {"left": 2, "middle": 2, "right": 2}}, out)
     return out

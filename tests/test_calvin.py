@@ -14,8 +14,8 @@ from balancebc.errors import BalanceBCError
 from balancebc.io.robomimic_hdf5 import open_dataset, read_masks
 from balancebc.sources.calvin import OBS_KEYS, import_calvin
 
-from calvin_fixture import write_calvin
 from conftest import make_project, run, tiny_params
+from fixtures.calvin import write_calvin
 
 COUNTS = {"open_drawer": 6, "move_slider_left": 2, "lift_red_block_table": 3}
 VALID = {"open_drawer": 2, "move_slider_left": 1, "lift_red_block_table": 1}

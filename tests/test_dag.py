@@ -25,7 +25,7 @@ def test_rule_graph_equals_dvc_stage_graph(project):
     dvc_edges = {(a.split("@")[0], b.split("@")[0])
                  for a, b in re.findall(r'"([^"]+)"\s*->\s*"([^"]+)"', dvc_dot)}
     dvc_nodes = {n.split("@")[0] for n in re.findall(r'"([^"]+)"', dvc_dot)}
-    assert snake_nodes == dvc_nodes == {"generate", "label", "reference", "weights", "train", "evaluate", "report"}
+    assert snake_nodes == dvc_nodes == {"generate", "label", "weights", "train", "evaluate", "report"}
     assert snake_edges == dvc_edges
     assert ("train", "evaluate") in dvc_edges and ("weights", "train") in dvc_edges
 
@@ -35,8 +35,8 @@ def test_every_job_runs_the_same_command_in_both(project):
     snake_cmds = set(re.findall(r"^Shell command: (balancebc [^\n]+?)\s*$", proc.stdout + proc.stderr, re.M))
     dvc = run("dvc repro --dry --force", project).stdout
     dvc_cmds = set(re.findall(r"^> (balancebc [^\n]+?)\s*$", dvc, re.M))
-    # tiny params: 3 scenarios × (generate, label, report + 3 methods × 2 seeds × (reference, weights, train, evaluate))
-    assert len(snake_cmds) == 3 * (3 + 3 * 2 * 4)
+    # tiny params: 3 scenarios × (generate, label, report + 3 methods × 2 seeds × (weights, train, evaluate))
+    assert len(snake_cmds) == 3 * (3 + 3 * 2 * 3)
     assert snake_cmds == dvc_cmds
 
 
@@ -54,3 +54,20 @@ def test_the_paper_parameter_set_drives_the_same_dag(project):
     assert int(counts["train"]) == int(counts["weights"]) == jobs
     proc = run("balancebc check-params", project, env={"BALANCEBC_PARAMS": "params_paper.yaml"})
     assert "params_paper.yaml: valid" in proc.stdout
+
+
+def test_every_stage_depends_on_the_same_params_in_both():
+    """dvc.yaml's params per stage are paths.PARAMS_DEPS, which every Snakemake rule declares."""
+    import yaml
+
+    from balancebc import paths
+
+    from conftest import REPO
+    stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    dvc = {name: [re.sub(r"\$\{item\.(\w+)\}", r"{\1}", key) for key in stage.get("params", [])]
+           for name, stage in stages.items()}
+    assert dvc == paths.PARAMS_DEPS
+    rules = "".join(p.read_text() for p in (REPO / "workflow" / "rules").glob("*.smk"))
+    declared = dict(re.findall(r"^rule (\w+):\n(?:    .*\n|\n)*?    params:\n        \*\*depends_on\(\"(\w+)\"\)",
+                               rules, re.M))
+    assert declared == {stage: stage for stage in paths.PARAMS_DEPS}

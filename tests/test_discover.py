@@ -4,10 +4,20 @@ import numpy as np
 import pytest
 
 from balancebc.scenarios.sim import POLICY_OBS_KEYS
-from balancebc.stages.discover import demo_features
-from balancebc.stages.label import discovered_labels, ground_truth_labels
+from balancebc.stages.label import demo_features, discovered_labels, ground_truth_labels
+
+from conftest import complete, make_dataset
 
 REGIONS = ["left", "middle", "right"]
+
+
+def discover_settings(cfg: dict) -> dict:
+    return complete("scenarios", {**tiny_params_pick(), "discover": cfg})["discover"]
+
+
+def tiny_params_pick() -> dict:
+    from conftest import tiny_params
+    return tiny_params()["scenarios"]["pick"]
 
 
 def test_every_feature_block_is_centred_with_unit_spread(tiny_dataset):
@@ -33,7 +43,7 @@ def test_column_scaling_standardises_every_varying_column(tiny_dataset):
 @pytest.mark.parametrize("cfg", [{"k": 3}, {"k": None, "max_k": 4}, {"algorithm": "gmm", "k": 3}])
 def test_pick_regions_are_recovered(tiny_dataset, cfg):
     cfg = {**cfg, "features": ["initial_obs"], "initial_obs_keys": ["object"]}
-    labels = discovered_labels(str(tiny_dataset), cfg, POLICY_OBS_KEYS, REGIONS)
+    labels = discovered_labels(str(tiny_dataset), discover_settings(cfg), POLICY_OBS_KEYS, REGIONS)
     found = labels["discovery"]
     assert found["k"] == 3 and found["adjusted_rand_index"] == pytest.approx(1.0)
     truth = ground_truth_labels(str(tiny_dataset), REGIONS)["demo_behavior"]
@@ -45,18 +55,17 @@ def test_pick_regions_are_recovered(tiny_dataset, cfg):
 
 def test_a_wrong_k_scores_below_one(tiny_dataset):
     cfg = {"k": 2, "features": ["initial_obs"], "initial_obs_keys": ["object"]}
-    found = discovered_labels(str(tiny_dataset), cfg, POLICY_OBS_KEYS, REGIONS)["discovery"]
+    found = discovered_labels(str(tiny_dataset), discover_settings(cfg), POLICY_OBS_KEYS, REGIONS)["discovery"]
     assert found["adjusted_rand_index"] < 0.9
 
 
 def test_multitask_tasks_are_recovered(tmp_path):
     """The two tasks of `multitask`, by k-means (K by silhouette) on the object's first and last
     observation and the action statistics, every column standardised."""
-    from balancebc.stages.generate import generate
     data = tmp_path / "multitask.hdf5"
-    generate({"kind": "multitask", "seed": 3, "demos": {"lift": 16, "stack": 4}, "valid_fraction": 0.2,
+    make_dataset({"kind": "multitask", "seed": 3, "demos": {"lift": 16, "stack": 4}, "valid_fraction": 0.2,
               "horizon": 150, "workers": 1}, str(data))
     cfg = {"features": ["initial_obs", "final_obs", "action_stats"], "initial_obs_keys": ["object"],
            "scaling": "column"}
-    found = discovered_labels(str(data), cfg, POLICY_OBS_KEYS, ["lift", "stack"])["discovery"]
+    found = discovered_labels(str(data), discover_settings(cfg), POLICY_OBS_KEYS, ["lift", "stack"])["discovery"]
     assert found["k"] == 2 and found["adjusted_rand_index"] == pytest.approx(1.0)

@@ -4,17 +4,27 @@ meta-gradient reference."""
 import numpy as np
 import pytest
 
-from balancebc.balance import data as behavior_data
+from balancebc import registry
 from balancebc.balance.losses import make_model, train_weighted
+from balancebc.balance.methods.base import Problem
 from balancebc.balance.reference import losses_on, metagrad, natural_weights
+from balancebc.io import behavior_data
 from balancebc.scenarios import gaussian
-from balancebc.stages import linear_policy
 from balancebc.stages.label import ground_truth_labels
-from balancebc.stages.weights import solve, solve_dro
 
-BALANCE = {"proxy": {"hidden": [], "steps": 400, "lr": 0.05},
-           "metagrad": {"outer_steps": 150, "inner_steps": 5, "inner_lr": 0.05, "outer_lr": 0.1, "tolerance": 1e-3},
+from conftest import complete
+
+BALANCE = {"proxy": {"hidden": [], "steps": 400, "lr": 0.05, "split": "valid"},
+           "metagrad": {"outer_steps": 150, "inner_steps": 5, "inner_lr": 0.05, "outer_lr": 0.1, "tolerance": 1e-3,
+                        "start": "scratch"},
            "dro": {"steps": 2000, "lr": 0.01, "eta": 0.03, "smoothing": 1e-4, "batch_per_behavior": None}}
+
+
+def solve(method: str, spec: dict, path: str, labels: dict, seed: int = 0):
+    """The weights stage's solve of a method on a `gaussian` dataset (linear proxy)."""
+    spec = complete("methods", spec)
+    problem = Problem(labels=labels, dataset=path, obs_keys=gaussian.OBS_KEYS, proxy="linear", seed=seed)
+    return registry.METHODS[spec["kind"]].solve(method, spec, problem)
 
 
 def scenario(samples, scale=None, noise=None):
@@ -48,17 +58,19 @@ def test_trained_linear_policy_matches_proposition_1(tmp_path, monkeypatch, samp
     monkeypatch.chdir(tmp_path)
     sc = scenario(samples, scale={k: s for k, s in zip(samples, (1.0, 2.0, 0.5))})
     path, labels = build(tmp_path, sc)
-    weights = solve(kind, {"kind": kind}, labels)
-    linear_policy.train(path, labels, weights, sc["train"], 0, tmp_path / "run", {"scenario": "g", "method": kind})
-    theta = __import__("torch").load(tmp_path / "run/model.pth", weights_only=False)["theta"]
+    weights = solve(kind, {"kind": kind}, path, labels)
+    policy, checkpoint = registry.POLICIES["linear"], tmp_path / "run/model.pth"
+    policy.train(path, labels, weights.behaviors, lambda p: weights.weights, sc["train"], 0, gaussian.OBS_KEYS,
+                 checkpoint)
+    theta = __import__("torch").load(checkpoint, weights_only=False)["theta"]
     data = behavior_data.load(path, labels, gaussian.OBS_KEYS)
     x, y, b = data.train.x.numpy(), data.train.y.numpy(), data.train.b.numpy()
-    w = np.array([weights["weights"][k] for k in data.behaviors])[b] / np.bincount(b)[b]
+    w = np.array([weights.weights[k] for k in data.behaviors])[b] / np.bincount(b)[b]
     empirical = np.linalg.solve(x.T @ (x * w[:, None]), (x * w[:, None]).T @ y)
-    closed = gaussian.closed_form(sc, weights["weights"])
+    closed = gaussian.closed_form(sc, weights.weights)
     assert relative_error(theta, empirical) < 0.02
     assert relative_error(theta, closed) < 0.08
-    result = linear_policy.evaluate(str(tmp_path / "run/model.pth"), path, labels, sc, weights)
+    _, result = registry.SCENARIOS["gaussian"].offline_extras(sc, str(checkpoint), weights)
     assert result["closed_form_distance"] == pytest.approx(np.linalg.norm(theta - closed), rel=1e-5)
     # and the closed form is not a trivial target: it differs from every sub-policy
     for theta_k in gaussian.true_parameters(sc).values():
@@ -77,25 +89,25 @@ def three_behaviors(tmp_path_factory):
     sc = scenario({"common": 1800, "rare": 200, "noisy": 200}, noise={"common": 0.1, "rare": 0.1, "noisy": 1.0})
     path, labels = build(tmp_path_factory.mktemp("g3"), sc)
     data = behavior_data.load(path, labels, gaussian.OBS_KEYS)
-    return sc, labels, data, make_model("linear", 4, 2)
+    return sc, labels, data, make_model("linear", 4, 2), path
 
 
 def test_dro_zero_equalises_per_behavior_losses(three_behaviors):
-    sc, labels, data, model = three_behaviors
-    zero = {"losses": {b: 0.0 for b in data.behaviors}}
-    out = solve_dro("dro_zero", {"kind": "dro", "reference": "zero"}, labels, zero, data, model, BALANCE, 0)
-    losses = np.array(list(out["final_train_losses"].values()))
-    active = np.array(list(out["final_alpha"].values())) > 0.05
+    sc, labels, data, model, path = three_behaviors
+    out = solve("dro_zero", {"kind": "dro", "reference": "zero", **BALANCE}, path, labels)
+    assert out.reference_losses == {b: 0.0 for b in data.behaviors}
+    losses = np.array(list(out.solver["final_train_losses"].values()))
+    active = np.array(list(out.solver["final_alpha"].values())) > 0.05
     assert active.sum() >= 2
     # at the min-max point the behaviors that keep weight have equal losses; the others lower ones
-    assert np.ptp(losses[active]) / losses[active].mean() < 0.02, out["final_train_losses"]
+    assert np.ptp(losses[active]) / losses[active].mean() < 0.02, out.solver["final_train_losses"]
     assert np.all(losses[~active] <= losses[active].max() * 1.01)
     # the rare behavior gets far more than its share of samples
-    assert out["weights"]["rare"] > 0.3 > natural_weights(data)[1]
+    assert out.weights["rare"] > 0.3 > natural_weights(data)[1]
 
 
 def test_metagrad_reference_is_no_worse_than_natural_or_uniform(three_behaviors):
-    sc, labels, data, model = three_behaviors
+    sc, labels, data, model, _ = three_behaviors
     ref = metagrad(model, data, BALANCE["proxy"], BALANCE["metagrad"], seed=0)
     K = len(data.behaviors)
     for name, w in (("natural", natural_weights(data)), ("uniform", np.full(K, 1 / K))):

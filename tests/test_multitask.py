@@ -6,7 +6,8 @@ import csv
 import numpy as np
 import pytest
 
-from balancebc.scenarios import multitask, sim
+from balancebc import registry
+from balancebc.scenarios import sim
 from balancebc.scenarios.multitask_expert import TaskExpert
 
 from conftest import make_project, run, tiny_params
@@ -17,7 +18,7 @@ SCENARIO = {"kind": "multitask", "seed": 0, "demos": {"lift": 3, "stack": 2}, "v
 
 @pytest.fixture(scope="module")
 def env():
-    return sim.make_env(multitask.env_args(SCENARIO))
+    return sim.make_env(registry.SCENARIOS["multitask"].env_args(SCENARIO))
 
 
 @pytest.mark.parametrize("task", ["lift", "stack"])

@@ -3,7 +3,8 @@ block, and the common grasp (no wrist turn) fails in the rare region."""
 import numpy as np
 import pytest
 
-from balancebc.scenarios import pick, sim
+from balancebc import registry
+from balancebc.scenarios import sim
 from balancebc.scenarios.pick_expert import RegionExpert
 
 from conftest import tiny_params
@@ -13,7 +14,7 @@ SCENARIO = tiny_params()["scenarios"]["pick"]
 
 @pytest.fixture(scope="module")
 def env():
-    return sim.make_env(pick.env_args({**SCENARIO, "horizon": 150}))
+    return sim.make_env(registry.SCENARIOS["pick"].env_args({**SCENARIO, "horizon": 150}))
 
 
 @pytest.mark.parametrize("region", ["left", "middle", "right"])

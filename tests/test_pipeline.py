@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from balancebc import paths
+
 from conftest import make_project, run, tiny_params
 
 METHODS = list(tiny_params()["methods"])

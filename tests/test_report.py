@@ -4,6 +4,7 @@ import json
 import pytest
 
 from balancebc import paths
+from balancebc.io.weights_file import WeightsFile
 from balancebc.stages.report import report
 
 
@@ -16,10 +17,11 @@ def test_report_aggregates_seeds(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     outcomes = {("natural", 0): (8, 2), ("natural", 1): (10, 4), ("uniform", 0): (9, 6), ("uniform", 1): (9, 9)}
     for (method, seed), (common, rare) in outcomes.items():
-        _write(tmp_path / paths.weights("pick", method, seed),
-               {"behaviors": ["common", "rare"], "counts": {"common": 90, "rare": 10},
-                "demos": {"common": 9, "rare": 1}, "weights": {"common": 0.9, "rare": 0.1},
-                "scheduled": False, "trace": [], "spec": {"kind": method}})
+        WeightsFile(method=method, spec={"kind": method}, behaviors=["common", "rare"],
+                    counts={"common": 90, "rare": 10}, demos={"common": 9, "rare": 1},
+                    weights={"common": 0.9, "rare": 0.1},
+                    schedule=[{"progress": 0.0, "weights": {"common": 0.9, "rare": 0.1}}],
+                    ).write(tmp_path / paths.weights("pick", method, seed))
         _write(tmp_path / paths.evaluation("pick", method, seed),
                {"unit": "region", "units": {b: {"episodes": 10, "successes": k, "success_rate": k / 10}
                                             for b, k in (("common", common), ("rare", rare))}})
@@ -47,13 +49,14 @@ def test_table1_shows_weights_over_seeds_next_to_the_paper(tmp_path, monkeypatch
     subopt = {("natural", 0): 0.4, ("natural", 1): 0.4, ("dro_metagrad", 0): 0.1, ("dro_metagrad", 1): 0.3}
     for (method, seed), w in subopt.items():
         dro = method.startswith("dro")
-        _write(tmp_path / paths.weights("ps", method, seed),
-               {"behaviors": ["optimal", "suboptimal"], "counts": {"optimal": 60, "suboptimal": 40},
-                "demos": {"optimal": 6, "suboptimal": 4}, "weights": {"optimal": 1 - w, "suboptimal": w},
-                "scheduled": False, "spec": {"kind": "dro", "reference": "metagrad"} if dro else {"kind": method},
-                "trace": [{"step": 0, "weights": {"optimal": 0.5, "suboptimal": 0.5}}],
-                **({"final_alpha": {"optimal": 1 - w, "suboptimal": w},
-                    "reference_losses": {"optimal": 0.01 * (seed + 1), "suboptimal": 0.05}} if dro else {})})
+        weights = {"optimal": 1 - w, "suboptimal": w}
+        solver = {"final_alpha": weights, "reference_losses": {"optimal": 0.01 * (seed + 1), "suboptimal": 0.05},
+                  "trace": [{"step": 0, "weights": {"optimal": 0.5, "suboptimal": 0.5}}]}
+        WeightsFile(method=method, spec={"kind": "dro", "reference": "metagrad"} if dro else {"kind": method},
+                    behaviors=["optimal", "suboptimal"], counts={"optimal": 60, "suboptimal": 40},
+                    demos={"optimal": 6, "suboptimal": 4}, weights=weights,
+                    schedule=[{"progress": 0.0, "weights": weights}], solver=solver if dro else None,
+                    ).write(tmp_path / paths.weights("ps", method, seed))
         _write(tmp_path / paths.evaluation("ps", method, seed),
                {"unit": "region", "units": {r: {"episodes": 4, "successes": 2, "success_rate": 0.5}
                                             for r in ("left", "right")}})

@@ -9,10 +9,10 @@ import pytest
 
 from balancebc.errors import BalanceBCError
 from balancebc.io.robomimic_hdf5 import env_args, open_dataset, read_masks
-from balancebc.sources.robomimic_file import import_robomimic
+from balancebc.sources.robomimic import import_robomimic
 
 from conftest import make_project, run, tiny_params
-from robomimic_fixture import OBS_KEYS, write_lift_file
+from fixtures.robomimic_file import OBS_KEYS, write_lift_file
 
 SCENARIO = {"kind": "robomimic", "behaviors": {"better": ["better"], "worse": ["worse"]}, "obs_keys": OBS_KEYS,
             "valid_fraction": 0.2, "seed": 0, "horizon": 100}

@@ -1,5 +1,5 @@
 """The tiny pipeline through Snakemake's SLURM executor (profiles/slurm) on a real one-node
-SLURM started for the test (tests/local_slurm.py): every Snakemake job is a SLURM job that
+SLURM started for the test (tests/fixtures/local_slurm.py): every Snakemake job is a SLURM job that
 asked for the resources params.yaml and the profile give its rule, and the artefacts equal
 those of a local run of the same params. Skips, with the reason, where SLURM cannot run."""
 import json
@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from conftest import REPO, make_project, run, tiny_params
-from local_slurm import LocalSlurm, unavailable
+from fixtures.local_slurm import LocalSlurm, unavailable
 
 PROFILE = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
 

@@ -1,8 +1,23 @@
 import numpy as np
 import pytest
 
-from balancebc.stages.train import per_sample_probabilities
-from balancebc.stages.weights import solve, temperature_at, weights_at
+from balancebc import registry
+from balancebc.balance.methods.base import Problem
+from balancebc.balance.methods.temperature import temperature_at
+from balancebc.errors import BalanceBCError
+from balancebc.policies.sampler import BehaviorSampler, per_sample_probabilities
+
+from conftest import complete
+
+
+def weights_at(spec, counts, progress=1.0):
+    spec = complete("methods", spec)
+    return registry.METHODS[spec["kind"]].weights_at(spec, counts, progress)
+
+
+def solve(method, spec, labels):
+    spec = complete("methods", spec)
+    return registry.METHODS[spec["kind"]].solve(method, spec, Problem(labels, "unused.hdf5", [], "mlp", 0))
 
 COUNTS = {"left": 1200, "middle": 1000, "right": 150}
 
@@ -42,9 +57,24 @@ def test_solve_records_counts_weights_and_trace():
     labels = {"behaviors": {k: {"train_samples": n, "train_demos": n // 50} for k, n in COUNTS.items()}}
     spec = {"kind": "temperature", "tau": 1.0, "tau_end": 5.0, "schedule": "cosine"}
     out = solve("warm", spec, labels)
-    assert out["counts"] == COUNTS and out["scheduled"]
-    assert out["trace"][0]["weights"] == pytest.approx(weights_at({"kind": "natural"}, COUNTS))
-    assert out["weights"] == pytest.approx(weights_at({"kind": "temperature", "tau": 5.0}, COUNTS))
+    assert out.counts == COUNTS and out.scheduled
+    assert out.schedule[0]["weights"] == pytest.approx(weights_at({"kind": "natural"}, COUNTS))
+    assert out.weights == pytest.approx(weights_at({"kind": "temperature", "tau": 5.0}, COUNTS))
+    # training reads the schedule back at any progress, not only at the recorded points
+    method = registry.METHODS["temperature"]
+    assert method.at_progress(out, 0.25) == pytest.approx(
+        weights_at({"kind": "temperature", "tau": temperature_at(out.spec, 0.25)}, COUNTS))
+
+
+def test_fixed_weights_are_the_given_ones_normalised():
+    labels = {"behaviors": {k: {"train_samples": n, "train_demos": n // 50} for k, n in COUNTS.items()}}
+    out = solve("hand", {"kind": "fixed", "weights": {"left": 1, "middle": 1, "right": 2}}, labels)
+    assert out.weights == pytest.approx({"left": 0.25, "middle": 0.25, "right": 0.5}) and not out.scheduled
+    assert registry.METHODS["fixed"].at_progress(out, 0.3) == out.weights
+    with pytest.raises(BalanceBCError, match=r"methods.hand.weights: expected one weight per behavior"):
+        solve("hand", {"kind": "fixed", "weights": {"left": 1, "right": 2}}, labels)
+    with pytest.raises(BalanceBCError, match="at least one weight must be positive"):
+        solve("hand", {"kind": "fixed", "weights": {"left": 0, "middle": 0, "right": 0}}, labels)
 
 
 def test_per_sample_probabilities_give_each_behavior_its_weight():
@@ -53,8 +83,18 @@ def test_per_sample_probabilities_give_each_behavior_its_weight():
     p = per_sample_probabilities(behavior, weights, ["a", "b", "c"])
     assert p.sum() == pytest.approx(1.0)
     assert [p[behavior == k].sum() for k in range(3)] == pytest.approx([0.2, 0.3, 0.5])
-    # and a torch sampler drawing with them hits those shares
-    import torch
-    draws = torch.multinomial(torch.as_tensor(p), 40000, replacement=True, generator=torch.Generator().manual_seed(0))
-    shares = np.bincount(behavior[draws.numpy()], minlength=3) / 40000
+    # and the sampler drawing with them hits those shares
+    sampler = BehaviorSampler(behavior, ["a", "b", "c"], weights, 40000, seed=0)
+    shares = np.bincount(behavior[list(sampler)], minlength=3) / 40000
     assert shares == pytest.approx([0.2, 0.3, 0.5], abs=0.01)
+
+
+def test_sampler_resumes_from_its_state_dict():
+    behavior = np.array([0] * 60 + [1] * 30 + [2] * 10)
+    sampler = BehaviorSampler(behavior, ["a", "b", "c"], {"a": 0.2, "b": 0.3, "c": 0.5}, 50, seed=1)
+    list(sampler)
+    state = sampler.state_dict()
+    expected = list(sampler)
+    resumed = BehaviorSampler(behavior, ["a", "b", "c"], {"a": 1.0, "b": 0.0, "c": 0.0}, 50, seed=99)
+    resumed.load_state_dict(state)
+    assert list(resumed) == expected and resumed.weights == {"a": 0.2, "b": 0.3, "c": 0.5}

@@ -43,7 +43,7 @@ def _require(params: dict, args) -> None:
                           ("seed", params["seeds"])):
         value = getattr(args, name, None)
         if value is not None and value not in options:
-            raise BalanceBCError(f"--{name} {value!r}: not in {args.params}'s {name}s "
+            raise BalanceBCError(f"--{name} {value!r}: not in {args.params} {name}s "
                                  f"(expected one of {sorted(options)})")
 
 

@@ -67,3 +67,16 @@ def benchmark(stage: str, scenario: str, method: str | None = None, seed=None) -
     """Snakemake's measurement of a job (wall time, max RSS), next to its log: what
     params.yaml's `resources` should ask for."""
     return f"logs/{stage}/{_job(scenario, method, seed)}.benchmark.tsv"
+
+
+# The params.yaml keys each stage's jobs depend on ({scenario} and {method} stand for the
+# job's): the Snakefile's rules declare them as params (common.smk's depends_on) and
+# dvc.yaml lists them; tests/test_dag.py keeps the two equal.
+PARAMS_DEPS = {
+    "generate": ["scenarios.{scenario}"],
+    "label": ["scenarios.{scenario}"],
+    "weights": ["methods.{method}"],
+    "train": ["train", "scenarios.{scenario}"],
+    "evaluate": ["evaluate", "scenarios.{scenario}"],
+    "report": ["methods", "seeds"],
+}

@@ -29,17 +29,30 @@ wildcard_constraints:
     seed="[0-9]+",
 
 
+def depends_on(stage):
+    """A rule's params: the params.yaml values its jobs depend on (paths.PARAMS_DEPS), each
+    named after its top-level key, so that editing one reruns exactly these jobs."""
+
+    def value(key):
+        def lookup(wildcards):
+            node = config
+            for part in key.format(**dict(wildcards.items())).split("."):
+                node = node[part]
+            return node
+
+        return lookup
+
+    return {key.split(".")[0]: value(key) for key in paths.PARAMS_DEPS[stage]}
+
+
 def scenario_params(wildcards):
     return config["scenarios"][wildcards.scenario]
 
 
-def method_params(wildcards):
-    return config["methods"][wildcards.method]
-
-
 def imported_source(wildcards):
     """The folder or file an imported scenario reads (so that Snakemake reruns on change)."""
-    return [config["scenarios"][wildcards.scenario]["path"]] if "path" in scenario_params(wildcards) else []
+    scenario = scenario_params(wildcards)
+    return [scenario["path"]] if "path" in scenario else []
 
 
 def every_seed(path):

@@ -7,7 +7,7 @@ rule generate:
     output:
         dataset=paths.dataset("{scenario}"),
     params:
-        scenario=scenario_params,
+        **depends_on("generate"),
     threads: lambda wildcards: scenario_params(wildcards).get("workers", 1)
     log:
         paths.log("generate", "{scenario}"),
@@ -28,7 +28,7 @@ rule label:
         labels=paths.labels("{scenario}"),
         labelled=paths.labelled("{scenario}"),
     params:
-        scenario=scenario_params,
+        **depends_on("label"),
     log:
         paths.log("label", "{scenario}"),
     benchmark:

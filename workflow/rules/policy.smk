@@ -8,7 +8,7 @@ rule weights:
     output:
         weights=paths.weights("{scenario}", "{method}", "{seed}"),
     params:
-        method=method_params,
+        **depends_on("weights"),
     log:
         paths.log("weights", "{scenario}", "{method}", "{seed}"),
     benchmark:
@@ -30,8 +30,7 @@ rule train:
         checkpoint=paths.checkpoint("{scenario}", "{method}", "{seed}"),
         train_log=paths.train_log("{scenario}", "{method}", "{seed}"),
     params:
-        train=config["train"],
-        scenario=scenario_params,
+        **depends_on("train"),
     log:
         paths.log("train", "{scenario}", "{method}", "{seed}"),
     benchmark:
@@ -53,8 +52,7 @@ rule evaluate:
     output:
         evaluation=paths.evaluation("{scenario}", "{method}", "{seed}"),
     params:
-        evaluate=config["evaluate"],
-        scenario=scenario_params,
+        **depends_on("evaluate"),
     threads: config["evaluate"]["workers"]
     log:
         paths.log("evaluate", "{scenario}", "{method}", "{seed}"),

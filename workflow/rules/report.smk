@@ -19,8 +19,7 @@ rule report:
         metrics=paths.report_file("{scenario}", "metrics.json"),
         plot=paths.report_file("{scenario}", "plot.csv"),
     params:
-        methods=config["methods"],
-        seeds=config["seeds"],
+        **depends_on("report"),
     log:
         paths.log("report", "{scenario}"),
     benchmark:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from balancebc.io.behavior_data import BehaviorData
 from balancebc.balance.losses import behavior_losses, fresh_params
+from balancebc.io.behavior_data import BehaviorData
 
 
 def stratified_batches(data: BehaviorData, per_behavior: int | None, gen: torch.Generator):

@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from balancebc.io.behavior_data import BehaviorData
 from balancebc.balance.losses import behavior_losses, fresh_params, sgd_steps, train_weighted
 from balancebc.balance.simplex import project_simplex
+from balancebc.io.behavior_data import BehaviorData
 
 
 def losses_on(model, params, data: BehaviorData, split: str = "valid") -> np.ndarray:

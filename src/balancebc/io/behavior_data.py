@@ -16,7 +16,7 @@ class Split:
     y: torch.Tensor        # (N, action_dim)
     b: torch.Tensor        # (N,) behavior index
 
-    def of(self, k: int) -> "Split":
+    def of(self, k: int) -> Split:
         m = self.b == k
         return Split(self.x[m], self.y[m], self.b[m])
 

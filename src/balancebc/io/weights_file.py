@@ -31,7 +31,7 @@ class WeightsFile:
         write_json(path, dataclasses.asdict(self))
 
     @classmethod
-    def read(cls, path) -> "WeightsFile":
+    def read(cls, path) -> WeightsFile:
         from balancebc.errors import BalanceBCError
         data = read_json(path, "weights file")
         names = {f.name for f in dataclasses.fields(cls)}

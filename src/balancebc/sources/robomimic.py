@@ -18,8 +18,8 @@ import numpy as np
 
 from balancebc.errors import BalanceBCError
 from balancebc.io.atomic import atomic_path
-from balancebc.io.robomimic_hdf5 import env_args as read_env_args
 from balancebc.io.robomimic_hdf5 import demo_number, open_dataset, read_masks, sorted_demos, split_train_valid
+from balancebc.io.robomimic_hdf5 import env_args as read_env_args
 
 ACTION_TOLERANCE = 1e-6
 

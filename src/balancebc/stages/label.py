@@ -34,8 +34,7 @@ import numpy as np
 from balancebc import paths, registry
 from balancebc.errors import BalanceBCError
 from balancebc.io.atomic import write_json
-from balancebc.io.robomimic_hdf5 import (demo_lengths, open_dataset, read_masks, sorted_demos,
-                                         write_labelled)
+from balancebc.io.robomimic_hdf5 import demo_lengths, open_dataset, read_masks, sorted_demos, write_labelled
 
 SPLITS = ("train", "valid")
 

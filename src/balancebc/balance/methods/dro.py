@@ -17,7 +17,8 @@ from balancebc.io.weights_file import WeightsFile
 SCHEMA_TEXT = """
 required: [reference]
 properties:
-  reference: {enum: [zero, remix, metagrad], description: "L*_k: 0, a plain-BC proxy's loss (Re-Mix), or learned by meta-gradient"}
+  reference: {enum: [zero, remix, metagrad],
+              description: "L*_k: 0, a plain-BC proxy's loss (Re-Mix), or learned by meta-gradient"}
   prior: {enum: [uniform, natural], default: uniform, description: "what alpha is smoothed towards"}
   proxy:
     description: the proxy model every reference and the DRO game train (gaussian uses a linear one)
@@ -28,7 +29,8 @@ properties:
       hidden: {type: array, items: {type: integer, minimum: 1}, default: [64, 64], description: "MLP widths"}
       steps: {type: integer, minimum: 1, default: 500, description: "full-batch Adam steps of every reference proxy"}
       lr: {type: number, exclusiveMinimum: 0, default: 0.005}
-      split: {enum: [valid, train], default: valid, description: "where reference losses are measured: held-out demos or the training demos"}
+      split: {enum: [valid, train], default: valid,
+              description: "where reference losses are measured: held-out demos or the training demos"}
   metagrad:
     description: the meta-gradient reference (reference metagrad)
     type: object
@@ -40,7 +42,8 @@ properties:
       inner_lr: {type: number, exclusiveMinimum: 0, default: 0.05}
       outer_lr: {type: number, exclusiveMinimum: 0, default: 0.1}
       tolerance: {type: number, exclusiveMinimum: 0, default: 0.001, description: "w has converged when it moves less (L1) for 10 steps"}
-      start: {enum: [natural, scratch], default: scratch, description: "inner steps from a fresh proxy (scratch) or continuing the plain-BC proxy (natural)"}
+      start: {enum: [natural, scratch], default: scratch,
+              description: "inner steps from a fresh proxy (scratch) or continuing the plain-BC proxy (natural)"}
   dro:
     description: the DRO game's solver
     type: object
@@ -100,7 +103,7 @@ class DRO(WeightingMethod):
                            weights=weights, schedule=[{"progress": 0.0, "weights": weights}], solver=solver)
 
     def note(self, files):
-        alpha = "/".join("{:.2f} ± {:.2f}".format(np.mean(v), np.std(v, ddof=1) if len(v) > 1 else 0.0)
+        alpha = "/".join(f"{np.mean(v):.2f} ± {np.std(v, ddof=1) if len(v) > 1 else 0.0:.2f}"
                          for v in (np.array([f.solver["final_alpha"][b] for f in files]) for b in files[0].behaviors))
         return f"DRO ({files[0].spec['reference']} reference), averaged alpha; final alpha {alpha}"
 
