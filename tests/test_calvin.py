@@ -66,8 +66,7 @@ def test_import_errors_name_the_file(calvin_root, tmp_path):
         import_calvin({"path": str(calvin_root), "behaviors": {"pour": ["pour_water"], "d": ["open_drawer"]}},
                       str(tmp_path / "x.hdf5"))
     assert not (tmp_path / "x.hdf5").exists()  # nothing half-written
-
-
+@pytest.mark.slow
 def test_pipeline_trains_and_reports_offline(calvin_root, tmp_path):
     """Given labels (the task names) and discovered ones (k-means on action statistics)."""
     params = tiny_params()

@@ -8,6 +8,8 @@ import pytest
 
 from conftest import make_project, run, tiny_params
 
+pytestmark = pytest.mark.slow
+
 COUNTS = (1, 2, 3)
 PARAM = "scenarios.pick.demos.right"
 

@@ -30,8 +30,7 @@ def test_each_task_expert_succeeds_and_the_other_fails(env, task):
         flag = demo.obs["object"][0][-2:]
         assert np.array_equal(flag, [1.0, 0.0] if task == "lift" else [0.0, 1.0])
         assert sim.record_demo(env, task, seed, 120, TaskExpert(other)) is None
-
-
+@pytest.mark.slow
 def test_runs_under_dvc_and_reports_success_per_task(tmp_path):
     params = tiny_params()
     params["scenarios"] = {"multitask": SCENARIO}

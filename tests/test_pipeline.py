@@ -11,6 +11,8 @@ from balancebc import paths
 
 from conftest import make_project, run, tiny_params
 
+pytestmark = pytest.mark.slow
+
 METHODS = list(tiny_params()["methods"])
 SEEDS = tiny_params()["seeds"]
 SCENARIOS = list(tiny_params()["scenarios"])
@@ -115,3 +117,49 @@ def test_changing_one_method_reruns_only_its_jobs(project):
     ran = set(re.findall(r"Running stage '([^']+)'", proc.stdout))
     assert ran == expected_stages
     assert "up to date" in run("dvc status", project).stdout
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Debian's headless Chromium, installed here (as root, with apt) when missing."""
+    import os
+    import shutil
+    found = shutil.which("chromium")
+    if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        run("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "
+            "chromium", ".", check=False, timeout=600)
+        found = shutil.which("chromium")
+    if found is None:
+        pytest.skip("Debian's chromium is not installed and cannot be installed here (needs root and apt-get)")
+    return found
+
+
+def test_snakemake_html_report_shows_every_figure_and_table(project, chromium, tmp_path):
+    """`snakemake --report` writes one self-contained page; opened in headless Chromium, each
+    scenario lists its figures and tables, and each one shows: an image that decoded, or
+    an HTML table."""
+    from playwright.sync_api import sync_playwright
+    run("snakemake --report report.html", project)
+    page_url = (project / "report.html").as_uri()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        for scenario in SCENARIOS:
+            page.goto(page_url)
+            page.get_by_role("link", name=scenario, exact=True).click()
+            labels = [r.replace("\t", " ").split() for r in page.locator("tbody tr").all_inner_texts()]
+            shown = set()
+            for i, label in enumerate(labels):
+                page.goto(page_url)
+                page.get_by_role("link", name=scenario, exact=True).click()
+                page.locator("tbody tr").nth(i).locator('a[iconname="eye"]').click()
+                page.wait_for_timeout(500)
+                widths = [img.evaluate("e => e.naturalWidth") for img in page.locator("main img, img").all()]
+                tables = sum(f.locator("table").count() for f in page.frames[1:])
+                if tables:
+                    shown.add("tables")
+                elif max(widths, default=0) > 100:  # the figure, not the Snakemake logo
+                    shown.add(" ".join(label[1:]))
+                page.screenshot(path=tmp_path / f"{scenario}-{i}.png")
+            assert shown == {"tables", "results per method and unit", "DRO weights over iterations"}, (scenario, labels)
+        browser.close()

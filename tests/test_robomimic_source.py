@@ -70,8 +70,7 @@ def test_validation_errors_name_file_and_key(lift_file, tmp_path, scenario, edit
 def test_missing_file(tmp_path):
     with pytest.raises(BalanceBCError, match="nowhere.hdf5: dataset file not found"):
         import_robomimic({**SCENARIO, "path": str(tmp_path / "nowhere.hdf5")}, str(tmp_path / "out.hdf5"))
-
-
+@pytest.mark.slow
 def test_runs_end_to_end_with_rollouts(lift_file, tmp_path):
     params = tiny_params()
     params["scenarios"] = {"byo": {**SCENARIO, "path": str(lift_file)}}

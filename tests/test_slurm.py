@@ -12,6 +12,8 @@ import yaml
 from conftest import REPO, make_project, run, tiny_params
 from fixtures.local_slurm import LocalSlurm, unavailable
 
+pytestmark = pytest.mark.slow
+
 PROFILE = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
 
 

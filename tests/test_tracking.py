@@ -16,6 +16,7 @@ def _log(i: int) -> str:
                             metrics={"success": i / 10})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("store", ["sqlite", "server"])
 def test_eight_concurrent_jobs_lose_no_runs(store, tmp_path, monkeypatch, request):
     monkeypatch.chdir(tmp_path)

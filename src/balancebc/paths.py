@@ -44,7 +44,8 @@ def report_dir(scenario: str) -> str:
     return f"results/{scenario}/report"
 
 
-REPORT_FILES = ("results.csv", "results.md", "results.png", "alpha.png", "weights.md", "metrics.json", "plot.csv")
+REPORT_FILES = ("results.csv", "results.md", "results.html", "results.png", "alpha.png", "weights.md", "metrics.json",
+                "plot.csv")
 
 
 def report_file(scenario: str, name: str) -> str:

@@ -149,6 +149,17 @@ def weights_markdown(scenario: str, weights: dict, paper: dict | None = None) ->
     return "\n".join(out) + "\n"
 
 
+def html_page(title: str, markdown_texts: list[str]) -> str:
+    """The report's Markdown tables as one small HTML page (for Snakemake's HTML report,
+    which shows HTML inline)."""
+    import markdown
+    body = "\n".join(markdown.markdown(text, extensions=["tables"]) for text in markdown_texts)
+    style = ("body{font-family:sans-serif;font-size:13px;margin:1em} table{border-collapse:collapse;margin:0.5em 0 1.5em}"
+             " th,td{border:1px solid #bbb;padding:3px 8px;text-align:right} th:first-child,td:first-child{text-align:left}")
+    return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{title}</title><style>{style}</style></head>"
+            f"<body>\n{body}\n</body></html>\n")
+
+
 def _save(fig, path: Path) -> None:
     import matplotlib.pyplot as plt
     fig.tight_layout()
@@ -219,9 +230,12 @@ def report(name: str, scenario: dict, methods: list[str], seeds: list[int]) -> l
     tests = paired_tests(rows)
     out = Path(paths.report_dir(name))
     note = first.get("note")
+    results_md = to_markdown(name, rows, seeds, tests) + (f"\nNote: {note}.\n" if note else "")
+    weights_md = weights_markdown(name, weights, registry.SCENARIOS[scenario["kind"]].paper_table)
     write_text(out / "results.csv", to_csv(rows, seeds))
-    write_text(out / "results.md", to_markdown(name, rows, seeds, tests) + (f"\nNote: {note}.\n" if note else ""))
-    write_text(out / "weights.md", weights_markdown(name, weights, registry.SCENARIOS[scenario["kind"]].paper_table))
+    write_text(out / "results.md", results_md)
+    write_text(out / "weights.md", weights_md)
+    write_text(out / "results.html", html_page(f"{name}: results", [results_md, weights_md]))
     bar_chart(out / "results.png", name, rows, next(iter(next(iter(weights.values())).values())).demos)
     alpha_chart(out / "alpha.png", name, weights)
     write_json(out / "metrics.json", {m: {r["unit"]: round(r["mean"], 6) for r in rows if r["method"] == m}
