@@ -5,18 +5,18 @@ rules and dvc.yaml's stages. This module only parses and dispatches; each stage 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from pathlib import Path
 
 from balancebc import paths
 from balancebc.errors import BalanceBCError
+from balancebc.stages import evaluate, generate, label, report, train, weights
 
-# stage → what its command names: a scenario, and a method and seed
-STAGES = {"generate": ["scenario"], "label": ["scenario"], "weights": ["scenario", "method", "seed"],
-          "train": ["scenario", "method", "seed"], "evaluate": ["scenario", "method", "seed"],
-          "report": ["scenario"]}
+# stage → its module (whose `run` does the work) and what its command names
+STAGES = {"generate": (generate, ["scenario"]), "label": (label, ["scenario"]),
+          "weights": (weights, ["scenario", "method", "seed"]), "train": (train, ["scenario", "method", "seed"]),
+          "evaluate": (evaluate, ["scenario", "method", "seed"]), "report": (report, ["scenario"])}
 
 
 class _Tee:
@@ -50,7 +50,7 @@ def _require(params: dict, args) -> None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="balancebc", description=__doc__)
     sub = p.add_subparsers(dest="stage", required=True)
-    for name, needs in {"check-params": [], **STAGES}.items():
+    for name, (_, needs) in {"check-params": (None, []), **STAGES}.items():
         s = sub.add_parser(name)
         s.add_argument("--params", default=os.environ.get("BALANCEBC_PARAMS", "params.yaml"),
                        help="parameter file (default: $BALANCEBC_PARAMS, else params.yaml)")
@@ -69,12 +69,13 @@ def main(argv=None) -> int:
             print(f"{args.params}: valid")
             return 0
         _require(params, args)
-        job = {k: getattr(args, k) for k in STAGES[args.stage]}
+        stage, needs = STAGES[args.stage]
+        job = {k: getattr(args, k) for k in needs}
         log_path = Path(paths.log(args.stage, job["scenario"], job.get("method"), job.get("seed")))
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_file = log_path.open("w")
         sys.stdout, sys.stderr = _Tee(sys.stdout, log_file), _Tee(sys.stderr, log_file)
-        importlib.import_module(f"balancebc.stages.{args.stage}").run(params, **job)
+        stage.run(params, **job)
         return 0
     except BalanceBCError as exc:
         print(f"balancebc {args.stage}: error: {exc}", file=sys.stderr)

@@ -2,14 +2,9 @@
 trained by minibatch Adam (cosine-annealed) with the same sampler as every trainer."""
 from __future__ import annotations
 
-import torch
-
 from balancebc import registry
-from balancebc.balance.losses import behavior_losses, fresh_params, make_model
-from balancebc.io import behavior_data
 from balancebc.io.atomic import atomic_path
 from balancebc.policies.base import Policy
-from balancebc.policies.sampler import BehaviorSampler
 
 EPOCHS = 10
 
@@ -18,6 +13,11 @@ class Linear(Policy):
     name = "linear"
 
     def train(self, dataset, labels, behaviors, weights_at, settings, seed, obs_keys, checkpoint):
+        import torch
+
+        from balancebc.balance.losses import behavior_losses, fresh_params, make_model
+        from balancebc.io import behavior_data
+        from balancebc.policies.sampler import BehaviorSampler
         torch.set_num_threads(1)
         data = behavior_data.load(dataset, labels, obs_keys)
         K = len(behaviors)
@@ -52,6 +52,9 @@ class Linear(Policy):
         return history
 
     def heldout_loss(self, checkpoint, dataset, labels, obs_keys):
+        import torch
+
+        from balancebc.io import behavior_data
         theta = torch.load(checkpoint, weights_only=False)["theta"]
         v = behavior_data.load(dataset, labels, obs_keys).valid
         pred = v.x.numpy() @ theta

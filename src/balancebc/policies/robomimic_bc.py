@@ -15,7 +15,6 @@ import numpy as np
 from balancebc import registry
 from balancebc.io.atomic import atomic_path
 from balancebc.policies.base import Policy
-from balancebc.policies.sampler import BehaviorSampler
 
 DATASET_KEYS = ("actions", "rewards", "dones")
 
@@ -100,6 +99,8 @@ class RobomimicBC(Policy):
         import torch
         from robomimic.algo import algo_factory
         from torch.utils.data import DataLoader
+
+        from balancebc.policies.sampler import BehaviorSampler
 
         torch.set_num_threads(1)
         random.seed(seed)

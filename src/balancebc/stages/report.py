@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import binomtest, ttest_rel
 
 from balancebc import paths, registry
 from balancebc.io.atomic import atomic_path, read_json, write_json, write_text
@@ -25,6 +24,7 @@ def _mean_std(values) -> tuple[float, float]:
 def collect(scenario: str, methods: list[str], seeds: list[int], metric: str) -> tuple[list[dict], dict]:
     """One row per method and evaluation unit (region or behavior); the weights files of
     every method and seed."""
+    from scipy.stats import binomtest
     rows, weights = [], {}
     for method in methods:
         weights[method] = {s: WeightsFile.read(paths.weights(scenario, method, s)) for s in seeds}
@@ -49,6 +49,7 @@ def collect(scenario: str, methods: list[str], seeds: list[int], metric: str) ->
 
 def paired_tests(rows: list[dict], baseline: str = "natural") -> list[dict]:
     """Paired t-test over seeds of every method against ``baseline``, per behavior."""
+    from scipy.stats import ttest_rel
     cell = {(r["method"], r["unit"]): r for r in rows}
     out = []
     for r in rows:
