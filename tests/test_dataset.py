@@ -89,3 +89,27 @@ def test_missing_and_corrupt_files_give_clear_errors(tmp_path):
     corrupt.write_bytes(b"\x89HDF\r\n\x1a\n" + b"garbage" * 100)
     with pytest.raises(BalanceBCError, match=r"corrupt\.hdf5: not a readable HDF5 file"):
         open_dataset(corrupt)
+
+
+@pytest.mark.parametrize("seq_length, pad", [(1, False), (5, False), (5, True)])
+def test_sampler_behaviors_follow_robomimic_indexing(tiny_dataset, tmp_path, seq_length, pad):
+    """The sampler's behavior of each sequence, computed from the labelled file and the
+    dataset's public attributes, matches robomimic's own (private) index → demo map."""
+    import robomimic.utils.obs_utils as ObsUtils
+    from robomimic.utils.dataset import SequenceDataset
+
+    from balancebc.io.robomimic_hdf5 import read_labelled
+    from balancebc.policies.robomimic_bc import sequence_behaviors
+    from balancebc.stages.label import save
+    labels = ground_truth_labels(str(tiny_dataset), BEHAVIORS)
+    save(labels, str(tiny_dataset), str(tmp_path / "labels.json"), str(tmp_path / "labelled.hdf5"))
+    labelled = read_labelled(tmp_path / "labelled.hdf5")
+    assert labelled.behaviors == BEHAVIORS and labelled.demo_behavior == labels["demo_behavior"]
+    ObsUtils.initialize_obs_utils_with_obs_specs({"obs": {"low_dim": POLICY_OBS_KEYS}})
+    ds = SequenceDataset(hdf5_path=str(tmp_path / "labelled.hdf5"), obs_keys=POLICY_OBS_KEYS, dataset_keys=("actions",),
+                         load_next_obs=False, frame_stack=1, seq_length=seq_length, pad_frame_stack=True,
+                         pad_seq_length=pad, get_pad_mask=False, goal_mode=None, hdf5_cache_mode="low_dim",
+                         hdf5_use_swmr=True, hdf5_normalize_obs=False, filter_by_attribute="train")
+    behavior = sequence_behaviors(ds, labelled.demo_behavior, BEHAVIORS)
+    expected = [BEHAVIORS.index(labelled.demo_behavior[ds._index_to_demo_id[i]]) for i in range(len(ds))]
+    assert behavior.tolist() == expected and len(set(expected)) == 3

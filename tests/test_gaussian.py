@@ -10,7 +10,7 @@ from balancebc.balance.methods.base import Problem
 from balancebc.balance.reference import losses_on, metagrad, natural_weights
 from balancebc.io import behavior_data
 from balancebc.scenarios import gaussian
-from balancebc.stages.label import ground_truth_labels
+from balancebc.stages.label import ground_truth_labels, save
 
 from conftest import complete
 
@@ -23,7 +23,7 @@ BALANCE = {"proxy": {"hidden": [], "steps": 400, "lr": 0.05, "split": "valid"},
 def solve(method: str, spec: dict, path: str, labels: dict, seed: int = 0):
     """The weights stage's solve of a method on a `gaussian` dataset (linear proxy)."""
     spec = complete("methods", spec)
-    problem = Problem(labels=labels, dataset=path, obs_keys=gaussian.OBS_KEYS, proxy="linear", seed=seed)
+    problem = Problem(labels=labels, labelled=path, obs_keys=gaussian.OBS_KEYS, proxy="linear", seed=seed)
     return registry.METHODS[spec["kind"]].solve(method, spec, problem)
 
 
@@ -36,10 +36,13 @@ def scenario(samples, scale=None, noise=None):
 
 
 def build(tmp_path, sc):
+    """Generate and label a `gaussian` dataset as the pipeline does: the labelled file's path and the labels."""
     path = str(tmp_path / "g.hdf5")
     gaussian.generate(sc, path)
     labels = ground_truth_labels(path, list(sc["samples"]))
-    return path, labels
+    labelled = str(tmp_path / "labelled.hdf5")
+    save(labels, path, str(tmp_path / "labels.json"), labelled)
+    return labelled, labels
 
 
 def relative_error(theta, target):
@@ -60,10 +63,10 @@ def test_trained_linear_policy_matches_proposition_1(tmp_path, monkeypatch, samp
     path, labels = build(tmp_path, sc)
     weights = solve(kind, {"kind": kind}, path, labels)
     policy, checkpoint = registry.POLICIES["linear"], tmp_path / "run/model.pth"
-    policy.train(path, labels, weights.behaviors, lambda p: weights.weights, sc["train"], 0, gaussian.OBS_KEYS,
+    policy.train(path, weights.behaviors, lambda p: weights.weights, sc["train"], 0, gaussian.OBS_KEYS,
                  checkpoint)
     theta = __import__("torch").load(checkpoint, weights_only=False)["theta"]
-    data = behavior_data.load(path, labels, gaussian.OBS_KEYS)
+    data = behavior_data.load(path, gaussian.OBS_KEYS)
     x, y, b = data.train.x.numpy(), data.train.y.numpy(), data.train.b.numpy()
     w = np.array([weights.weights[k] for k in data.behaviors])[b] / np.bincount(b)[b]
     empirical = np.linalg.solve(x.T @ (x * w[:, None]), (x * w[:, None]).T @ y)
@@ -88,7 +91,7 @@ def test_uniform_closed_form_is_the_plain_average_for_equal_second_moments():
 def three_behaviors(tmp_path_factory):
     sc = scenario({"common": 1800, "rare": 200, "noisy": 200}, noise={"common": 0.1, "rare": 0.1, "noisy": 1.0})
     path, labels = build(tmp_path_factory.mktemp("g3"), sc)
-    data = behavior_data.load(path, labels, gaussian.OBS_KEYS)
+    data = behavior_data.load(path, gaussian.OBS_KEYS)
     return sc, labels, data, make_model("linear", 4, 2), path
 
 

@@ -5,6 +5,7 @@ rule weights:
     input:
         dataset=paths.dataset("{scenario}"),
         labels=paths.labels("{scenario}"),
+        labelled=paths.labelled("{scenario}"),
     output:
         weights=paths.weights("{scenario}", "{method}", "{seed}"),
     params:
@@ -24,7 +25,7 @@ rule weights:
 rule train:
     input:
         dataset=paths.dataset("{scenario}"),
-        labels=paths.labels("{scenario}"),
+        labelled=paths.labelled("{scenario}"),
         weights=paths.weights("{scenario}", "{method}", "{seed}"),
     output:
         checkpoint=paths.checkpoint("{scenario}", "{method}", "{seed}"),
@@ -46,7 +47,7 @@ rule train:
 rule evaluate:
     input:
         dataset=paths.dataset("{scenario}"),
-        labels=paths.labels("{scenario}"),
+        labelled=paths.labelled("{scenario}"),
         weights=paths.weights("{scenario}", "{method}", "{seed}"),
         checkpoint=paths.checkpoint("{scenario}", "{method}", "{seed}"),
     output:

@@ -84,11 +84,14 @@ def metagrad(model, data: BehaviorData, proxy: dict, cfg: dict, seed: int) -> di
     return {"losses": losses, "weights": weights, "trace": traces}
 
 
+def zero(model, data: BehaviorData, proxy: dict, cfg: dict, seed: int) -> dict:
+    return {"losses": [0.0] * len(data.behaviors)}
+
+
+# reference name (a DRO method's `reference`) → its solver
+REFERENCES = {"zero": zero, "remix": lambda model, data, proxy, cfg, seed: remix(model, data, proxy, seed),
+              "metagrad": metagrad}
+
+
 def reference_losses(kind: str, model, data: BehaviorData, proxy: dict, cfg: dict, seed: int) -> dict:
-    if kind == "zero":
-        return {"losses": [0.0] * len(data.behaviors)}
-    if kind == "remix":
-        return remix(model, data, proxy, seed)
-    if kind == "metagrad":
-        return metagrad(model, data, proxy, cfg, seed)
-    raise ValueError(f"unknown reference {kind!r}")
+    return REFERENCES[kind](model, data, proxy, cfg, seed)

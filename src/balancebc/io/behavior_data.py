@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from balancebc.io.robomimic_hdf5 import open_dataset
+from balancebc.io.robomimic_hdf5 import open_dataset, read_labelled
 
 
 @dataclass
@@ -32,20 +32,20 @@ class BehaviorData:
         return np.bincount(self.train.b.numpy(), minlength=len(self.behaviors))
 
 
-def load(dataset: str, labels: dict, obs_keys: list[str]) -> BehaviorData:
-    behaviors = list(labels["behaviors"])
-    index = {b: i for i, b in enumerate(behaviors)}
+def load(labelled: str, obs_keys: list[str]) -> BehaviorData:
+    """The demos of the label stage's ``labelled.hdf5``, split and labelled as it says."""
+    labels = read_labelled(labelled)
+    index = {b: i for i, b in enumerate(labels.behaviors)}
     parts = {"train": ([], [], []), "valid": ([], [], [])}
-    with open_dataset(dataset) as f:
-        masks = {s: {d.decode() for d in f[f"mask/{s}"][()]} for s in parts}
-        for demo, behavior in labels["demo_behavior"].items():
+    with open_dataset(labelled) as f:
+        for demo, behavior in labels.demo_behavior.items():
             g = f[f"data/{demo}"]
             x = np.concatenate([g[f"obs/{k}"][()].reshape(len(g["actions"]), -1) for k in obs_keys], axis=1)
-            split = "train" if demo in masks["train"] else "valid"
+            split = labels.split[demo]
             parts[split][0].append(x)
             parts[split][1].append(g["actions"][()])
             parts[split][2].append(np.full(len(x), index[behavior]))
     make = lambda xs, ys, bs: Split(torch.as_tensor(np.concatenate(xs), dtype=torch.float32),  # noqa: E731
                                     torch.as_tensor(np.concatenate(ys), dtype=torch.float32),
                                     torch.as_tensor(np.concatenate(bs)))
-    return BehaviorData(behaviors, make(*parts["train"]), make(*parts["valid"]))
+    return BehaviorData(labels.behaviors, make(*parts["train"]), make(*parts["valid"]))

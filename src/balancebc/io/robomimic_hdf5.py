@@ -87,16 +87,43 @@ def write_dataset(path: str | Path, demos: list[Demo], env_args: dict,
                 f.create_dataset(f"mask/{name}", data=np.array(members, dtype="S"))
 
 
-def write_labelled(path: str | Path, dataset: str | Path, masks: dict[str, list[str]]) -> None:
-    """A robomimic file whose filter keys are ``masks`` (the label stage's behaviors and
-    splits) and whose ``data`` is an HDF5 external link to ``dataset``: robomimic's own
-    tools (``SequenceDataset(filter_by_attribute=...)``) read the labels without a copy of
-    the demos. The link is relative, so the pair can move together."""
+SPLITS = ("train", "valid")
+
+
+def write_labelled(path: str | Path, dataset: str | Path, behaviors: dict[str, list[str]],
+                   splits: dict[str, list[str]]) -> None:
+    """A robomimic file whose filter keys are the label stage's ``behaviors`` and ``splits``
+    (``train`` / ``valid``) and whose ``data`` is an HDF5 external link to ``dataset``:
+    robomimic's own tools (``SequenceDataset(filter_by_attribute=...)``) and every later
+    stage read the labels from it without a copy of the demos. The link is relative, so
+    the pair can move together; ``attrs["behaviors"]`` keeps the behaviors' order."""
     path = Path(path)
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         f["data"] = h5py.ExternalLink(os.path.relpath(Path(dataset).resolve(), path.parent.resolve()), "/data")
-        for name, members in masks.items():
+        f.attrs["behaviors"] = json.dumps(list(behaviors))
+        for name, members in {**behaviors, **splits}.items():
             f.create_dataset(f"mask/{name}", data=np.array(members, dtype="S"))
+
+
+@dataclass
+class Labelled:
+    """The label stage's ``labelled.hdf5``: each demo's behavior and split."""
+    path: str
+    behaviors: list[str]
+    demo_behavior: dict[str, str]   # in robomimic's demo order
+    split: dict[str, str]           # demo → "train" or "valid"
+
+
+def read_labelled(path: str | Path) -> Labelled:
+    """The one reader of the labels every stage after `label` uses."""
+    with open_dataset(path) as f:
+        raw = f.attrs.get("behaviors")
+        if raw is None:
+            raise BalanceBCError(f"{path}: attrs['behaviors'] is missing: not written by the label stage")
+        behaviors, masks = json.loads(raw), read_masks(f)
+    owner = {d: b for b in behaviors for d in masks[b]}
+    split = {d: s for s in SPLITS for d in masks[s]}
+    return Labelled(str(path), behaviors, {d: owner[d] for d in sorted_demos(owner)}, split)
 
 
 def open_dataset(path: str | Path) -> h5py.File:

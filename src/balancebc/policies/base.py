@@ -10,15 +10,16 @@ from pathlib import Path
 class Policy:
     name: str = ""
 
-    def train(self, dataset: str, labels: dict, behaviors: list[str], weights_at: Callable[[float], dict],
+    def train(self, labelled: str, behaviors: list[str], weights_at: Callable[[float], dict],
               settings: dict, seed: int, obs_keys: list[str], checkpoint: str | Path) -> list[dict]:
-        """Train on ``dataset``'s ``train`` demos, drawing behavior k with weight
+        """Train on the ``train`` demos of ``labelled`` (the label stage's robomimic file,
+        ``io.robomimic_hdf5.read_labelled``), drawing behavior k with weight
         ``weights_at(progress)[k]`` (progress in [0, 1]); write ``checkpoint`` atomically.
         Returns the history: one row per epoch (``weight/<b>``, ``loss_train/<b>``,
         ``loss_valid/<b>``, ...)."""
         raise NotImplementedError
 
-    def heldout_loss(self, checkpoint: str, dataset: str, labels: dict, obs_keys: list[str]) -> dict:
+    def heldout_loss(self, checkpoint: str, labelled: str, obs_keys: list[str]) -> dict:
         """Per behavior: the action MSE on the held-out (``valid``) demos and their samples."""
         raise NotImplementedError
 

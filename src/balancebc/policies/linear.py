@@ -12,14 +12,14 @@ EPOCHS = 10
 class Linear(Policy):
     name = "linear"
 
-    def train(self, dataset, labels, behaviors, weights_at, settings, seed, obs_keys, checkpoint):
+    def train(self, labelled, behaviors, weights_at, settings, seed, obs_keys, checkpoint):
         import torch
 
         from balancebc.balance.losses import behavior_losses, fresh_params, make_model
         from balancebc.io import behavior_data
         from balancebc.policies.sampler import BehaviorSampler
         torch.set_num_threads(1)
-        data = behavior_data.load(dataset, labels, obs_keys)
+        data = behavior_data.load(labelled, obs_keys)
         K = len(behaviors)
         model = make_model("linear", data.train.x.shape[1], data.train.y.shape[1])
         params = fresh_params(model, seed)
@@ -51,15 +51,16 @@ class Linear(Policy):
             torch.save({"theta": theta, "behaviors": behaviors}, tmp)
         return history
 
-    def heldout_loss(self, checkpoint, dataset, labels, obs_keys):
+    def heldout_loss(self, checkpoint, labelled, obs_keys):
         import torch
 
         from balancebc.io import behavior_data
         theta = torch.load(checkpoint, weights_only=False)["theta"]
-        v = behavior_data.load(dataset, labels, obs_keys).valid
+        data = behavior_data.load(labelled, obs_keys)
+        v = data.valid
         pred = v.x.numpy() @ theta
         result = {}
-        for k, b in enumerate(labels["behaviors"]):
+        for k, b in enumerate(data.behaviors):
             m = (v.b == k).numpy()
             result[b] = {"loss": float(((pred[m] - v.y.numpy()[m]) ** 2).mean()), "samples": int(m.sum())}
         return result

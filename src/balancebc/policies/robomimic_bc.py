@@ -14,6 +14,7 @@ import numpy as np
 
 from balancebc import registry
 from balancebc.io.atomic import atomic_path
+from balancebc.io.robomimic_hdf5 import read_labelled
 from balancebc.policies.base import Policy
 
 DATASET_KEYS = ("actions", "rewards", "dones")
@@ -92,7 +93,7 @@ def per_behavior_loss(model, dataset, sample_behavior, behaviors) -> dict[str, f
 class RobomimicBC(Policy):
     name = "robomimic_bc"
 
-    def train(self, dataset, labels, behaviors, weights_at, settings, seed, obs_keys, checkpoint):
+    def train(self, labelled, behaviors, weights_at, settings, seed, obs_keys, checkpoint):
         import robomimic.utils.file_utils as FileUtils
         import robomimic.utils.obs_utils as ObsUtils
         import robomimic.utils.train_utils as TrainUtils
@@ -106,15 +107,16 @@ class RobomimicBC(Policy):
         random.seed(seed)
         np.random.seed(seed)
         torch.manual_seed(seed)
-        config = make_config(dataset, obs_keys, settings, seed)
+        config = make_config(labelled, obs_keys, settings, seed)
         ObsUtils.initialize_obs_utils_with_config(config)
-        shape_meta = FileUtils.get_shape_metadata_from_dataset(dataset, all_obs_keys=obs_keys)
-        env_meta = FileUtils.get_env_metadata_from_dataset(dataset)
+        shape_meta = FileUtils.get_shape_metadata_from_dataset(labelled, all_obs_keys=obs_keys)
+        env_meta = FileUtils.get_env_metadata_from_dataset(labelled)
         model = algo_factory(config.algo_name, config, obs_key_shapes=shape_meta["all_shapes"],
                              ac_dim=shape_meta["ac_dim"], device=torch.device("cpu"))
         trainset, validset = make_dataset(config, obs_keys, "train"), make_dataset(config, obs_keys, "valid")
-        train_beh = sequence_behaviors(trainset, labels["demo_behavior"], behaviors)
-        valid_beh = sequence_behaviors(validset, labels["demo_behavior"], behaviors)
+        demo_behavior = read_labelled(labelled).demo_behavior
+        train_beh = sequence_behaviors(trainset, demo_behavior, behaviors)
+        valid_beh = sequence_behaviors(validset, demo_behavior, behaviors)
 
         steps_per_epoch, epochs = settings["steps_per_epoch"], config.train.num_epochs
         sampler = BehaviorSampler(train_beh, behaviors, weights_at(0.0), steps_per_epoch * config.train.batch_size,
@@ -138,17 +140,18 @@ class RobomimicBC(Policy):
             TrainUtils.save_model(model, config, env_meta, shape_meta, str(tmp))
         return history
 
-    def heldout_loss(self, checkpoint, dataset, labels, obs_keys):
+    def heldout_loss(self, checkpoint, labelled, obs_keys):
         import robomimic.utils.file_utils as FileUtils
         import torch
         torch.set_num_threads(1)
         policy, ckpt = FileUtils.policy_from_checkpoint(ckpt_path=checkpoint, device=torch.device("cpu"))
         config, _ = FileUtils.config_from_checkpoint(ckpt_dict=ckpt)
         with config.values_unlocked():
-            config.train.data = str(dataset)
+            config.train.data = str(labelled)
         validset = make_dataset(config, obs_keys, "valid")
-        behaviors = list(labels["behaviors"])
-        sample_behavior = sequence_behaviors(validset, labels["demo_behavior"], behaviors)
+        labels = read_labelled(labelled)
+        behaviors = labels.behaviors
+        sample_behavior = sequence_behaviors(validset, labels.demo_behavior, behaviors)
         losses = per_behavior_loss(policy.policy, validset, sample_behavior, behaviors)
         return {b: {"loss": losses[b], "samples": int(np.sum(sample_behavior == k))}
                 for k, b in enumerate(behaviors) if b in losses}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from balancebc import paths, registry, tracking
 from balancebc.errors import BalanceBCError
-from balancebc.io.atomic import read_json, write_json
+from balancebc.io.atomic import write_json
 from balancebc.io.robomimic_hdf5 import env_args, open_dataset
 from balancebc.io.weights_file import WeightsFile
 from balancebc.scenarios.base import Rollouts
@@ -31,8 +31,7 @@ def run(params: dict, scenario: str, method: str, seed: int) -> None:
         metrics = {f"success/{u}": v["success_rate"] for u, v in result.items()}
     else:
         unit = "behavior"
-        labels = read_json(paths.labels(scenario), "labels file")
-        result = registry.POLICIES[kind.policy].heldout_loss(checkpoint, dataset, labels, kind.obs_keys(spec))
+        result = registry.POLICIES[kind.policy].heldout_loss(checkpoint, paths.labelled(scenario), kind.obs_keys(spec))
         per_behavior, extra = kind.offline_extras(spec, checkpoint, WeightsFile.read(paths.weights(scenario, method,
                                                                                                    seed)))
         for b, measured in per_behavior.items():

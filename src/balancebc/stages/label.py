@@ -34,9 +34,7 @@ import numpy as np
 from balancebc import paths, registry
 from balancebc.errors import BalanceBCError
 from balancebc.io.atomic import write_json
-from balancebc.io.robomimic_hdf5 import demo_lengths, open_dataset, read_masks, sorted_demos, write_labelled
-
-SPLITS = ("train", "valid")
+from balancebc.io.robomimic_hdf5 import SPLITS, demo_lengths, open_dataset, read_masks, sorted_demos, write_labelled
 
 
 def demo_features(dataset: str, demos: list[str], obs_keys: list[str], features: list[str],
@@ -163,6 +161,17 @@ def discovered_labels(dataset: str, cfg: dict, obs_keys: list[str], ground_truth
     return {**labels, "discovery": found}
 
 
+def save(labels: dict, dataset: str, labels_path: str, labelled_path: str) -> None:
+    """Write the labels file and ``labelled.hdf5``: the behaviors and the dataset's split as
+    robomimic filter keys, which every later stage reads (io.robomimic_hdf5.read_labelled)."""
+    with open_dataset(dataset) as f:
+        masks = read_masks(f)
+    owner = labels["demo_behavior"]
+    write_labelled(labelled_path, dataset, {b: [d for d in owner if owner[d] == b] for b in labels["behaviors"]},
+                   {s: masks[s] for s in SPLITS})
+    write_json(labels_path, labels)
+
+
 def run(params: dict, scenario: str) -> None:
     spec, dataset = params["scenarios"][scenario], paths.dataset(scenario)
     kind = registry.SCENARIOS[spec["kind"]]
@@ -177,11 +186,7 @@ def run(params: dict, scenario: str) -> None:
                  f"{found['ground_truth']}" if "adjusted_rand_index" in found else ""))
     else:
         labels = ground_truth_labels(dataset, behaviors)
-    owner = labels["demo_behavior"]
-    write_labelled(paths.labelled(scenario), dataset,
-                   {**{b: [d for d in owner if owner[d] == b] for b in labels["behaviors"]},
-                    **{s: masks[s] for s in SPLITS}})
-    write_json(paths.labels(scenario), labels)
+    save(labels, dataset, paths.labels(scenario), paths.labelled(scenario))
     for b, e in labels["behaviors"].items():
         print(f"{b}: {e['demos']} demos ({e['train_demos']} train, {e['valid_demos']} valid), "
               f"{e['samples']} samples")

@@ -9,7 +9,7 @@ from balancebc.io.atomic import read_json
 
 def run(params: dict, scenario: str, method: str, seed: int) -> None:
     spec, kind = params["methods"][method], registry.SCENARIOS[params["scenarios"][scenario]["kind"]]
-    problem = Problem(labels=read_json(paths.labels(scenario), "labels file"), dataset=paths.dataset(scenario),
+    problem = Problem(labels=read_json(paths.labels(scenario), "labels file"), labelled=paths.labelled(scenario),
                       obs_keys=kind.obs_keys(params["scenarios"][scenario]), proxy=kind.proxy, seed=seed)
     weights = registry.METHODS[spec["kind"]].solve(method, spec, problem)
     weights.write(paths.weights(scenario, method, seed))

@@ -15,8 +15,8 @@ TRACE_POINTS = 11  # where a scheduled method's weights are recorded over traini
 @dataclass
 class Problem:
     """What a method solves for: the labelled dataset of one scenario, and a seed."""
-    labels: dict                 # the label stage's labels file
-    dataset: str
+    labels: dict                 # the label stage's labels file (counts per behavior and split)
+    labelled: str                # its labelled.hdf5 (the demos, their behaviors and split)
     obs_keys: list[str]
     proxy: str                   # the scenario's proxy model for solvers: "mlp" or "linear"
     seed: int

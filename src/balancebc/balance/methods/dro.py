@@ -79,7 +79,7 @@ class DRO(WeightingMethod):
         from balancebc.balance.reference import reference_losses
         from balancebc.io import behavior_data
         torch.set_num_threads(1)  # a small model: a second thread costs more than it gains
-        data = behavior_data.load(problem.dataset, problem.labels, problem.obs_keys)
+        data = behavior_data.load(problem.labelled, problem.obs_keys)
         model = proxy_model(problem.proxy, data, spec["proxy"])
         behaviors, counts = data.behaviors, problem.counts
         started = time.process_time()
