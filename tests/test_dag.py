@@ -15,8 +15,7 @@ def _dot_edges(dot: str) -> tuple[set, set]:
     labels = dict(re.findall(r'^\s*(\w+)\s*\[.*?label\s*=\s*"([^"\\]+)', dot, re.M))
     edges = {(labels.get(a, a), labels.get(b, b)) for a, b in re.findall(r'^\s*"?([\w@.\-/]+)"?\s*->\s*"?([\w@.\-/]+)"?', dot, re.M)}
     return set(labels.values()), edges
-
-
+@pytest.mark.slow
 def test_rule_graph_equals_dvc_stage_graph(project):
     snake_nodes, snake_edges = _dot_edges(run("snakemake --rulegraph --cores 1", project).stdout)
     snake_nodes.discard("all")
@@ -28,8 +27,7 @@ def test_rule_graph_equals_dvc_stage_graph(project):
     assert snake_nodes == dvc_nodes == {"generate", "label", "weights", "train", "evaluate", "report"}
     assert snake_edges == dvc_edges
     assert ("train", "evaluate") in dvc_edges and ("weights", "train") in dvc_edges
-
-
+@pytest.mark.slow
 def test_every_job_runs_the_same_command_in_both(project):
     proc = run("snakemake -n -p --forceall --cores 1", project)
     snake_cmds = set(re.findall(r"^Shell command: (balancebc [^\n]+?)\s*$", proc.stdout + proc.stderr, re.M))
@@ -38,8 +36,7 @@ def test_every_job_runs_the_same_command_in_both(project):
     # tiny params: 3 scenarios × (generate, label, report + 3 methods × 2 seeds × (weights, train, evaluate))
     assert len(snake_cmds) == 3 * (3 + 3 * 2 * 3)
     assert snake_cmds == dvc_cmds
-
-
+@pytest.mark.slow
 def test_the_paper_parameter_set_drives_the_same_dag(project):
     import shutil
 

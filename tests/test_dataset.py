@@ -10,6 +10,8 @@ from balancebc.io.robomimic_hdf5 import open_dataset
 from balancebc.scenarios.sim import POLICY_OBS_KEYS, make_env
 from balancebc.stages.label import ground_truth_labels
 
+pytestmark = pytest.mark.slow  # simulates in robosuite
+
 BEHAVIORS = ["left", "middle", "right"]
 
 

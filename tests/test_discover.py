@@ -8,6 +8,8 @@ from balancebc.stages.label import demo_features, discovered_labels, ground_trut
 
 from conftest import complete, make_dataset
 
+pytestmark = pytest.mark.slow  # simulates in robosuite
+
 REGIONS = ["left", "middle", "right"]
 
 
@@ -57,7 +59,6 @@ def test_a_wrong_k_scores_below_one(tiny_dataset):
     cfg = {"k": 2, "features": ["initial_obs"], "initial_obs_keys": ["object"]}
     found = discovered_labels(str(tiny_dataset), discover_settings(cfg), POLICY_OBS_KEYS, REGIONS)["discovery"]
     assert found["adjusted_rand_index"] < 0.9
-@pytest.mark.slow
 def test_multitask_tasks_are_recovered(tmp_path):
     """The two tasks of `multitask`, by k-means (K by silhouette) on the object's first and last
     observation and the action statistics, every column standardised."""

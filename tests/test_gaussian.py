@@ -51,6 +51,7 @@ def relative_error(theta, target):
 
 @pytest.mark.parametrize("samples", [{"a": 18000, "b": 2000}, {"a": 14000, "b": 6000},
                                      {"a": 9000, "b": 6000, "c": 1500}])
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["natural", "uniform"])
 def test_trained_linear_policy_matches_proposition_1(tmp_path, monkeypatch, samples, kind):
     """General form with unequal S_k: theta* = (sum w_k S_k)^-1 sum w_k S_k theta_k.

@@ -12,6 +12,8 @@ from balancebc.scenarios.multitask_expert import TaskExpert
 
 from conftest import make_project, run, tiny_params
 
+pytestmark = pytest.mark.slow  # simulates in robosuite
+
 SCENARIO = {"kind": "multitask", "seed": 0, "demos": {"lift": 3, "stack": 2}, "valid_fraction": 0.2,
             "horizon": 120, "workers": 1}
 
@@ -30,7 +32,6 @@ def test_each_task_expert_succeeds_and_the_other_fails(env, task):
         flag = demo.obs["object"][0][-2:]
         assert np.array_equal(flag, [1.0, 0.0] if task == "lift" else [0.0, 1.0])
         assert sim.record_demo(env, task, seed, 120, TaskExpert(other)) is None
-@pytest.mark.slow
 def test_runs_under_dvc_and_reports_success_per_task(tmp_path):
     params = tiny_params()
     params["scenarios"] = {"multitask": SCENARIO}

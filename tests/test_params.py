@@ -41,8 +41,7 @@ def test_cli_reports_invalid_params_without_traceback_and_writes_nothing(tmp_pat
     assert "scenarios.pick.demos.right: -1 is less than the minimum of 1" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) <= 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
-
-
+@pytest.mark.slow
 def test_snakemake_refuses_invalid_params(tmp_path):
     from conftest import make_project
     params = tiny_params()

@@ -9,6 +9,8 @@ from balancebc.scenarios.pick_expert import RegionExpert
 
 from conftest import tiny_params
 
+pytestmark = pytest.mark.slow  # simulates in robosuite
+
 SCENARIO = tiny_params()["scenarios"]["pick"]
 
 

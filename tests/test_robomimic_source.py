@@ -14,6 +14,8 @@ from balancebc.sources.robomimic import import_robomimic
 from conftest import make_project, run, tiny_params
 from fixtures.robomimic_file import OBS_KEYS, write_lift_file
 
+pytestmark = pytest.mark.slow  # simulates in robosuite
+
 SCENARIO = {"kind": "robomimic", "behaviors": {"better": ["better"], "worse": ["worse"]}, "obs_keys": OBS_KEYS,
             "valid_fraction": 0.2, "seed": 0, "horizon": 100}
 
@@ -70,7 +72,6 @@ def test_validation_errors_name_file_and_key(lift_file, tmp_path, scenario, edit
 def test_missing_file(tmp_path):
     with pytest.raises(BalanceBCError, match="nowhere.hdf5: dataset file not found"):
         import_robomimic({**SCENARIO, "path": str(tmp_path / "nowhere.hdf5")}, str(tmp_path / "out.hdf5"))
-@pytest.mark.slow
 def test_runs_end_to_end_with_rollouts(lift_file, tmp_path):
     params = tiny_params()
     params["scenarios"] = {"byo": {**SCENARIO, "path": str(lift_file)}}
