@@ -1,5 +1,7 @@
 # balancebc: generate → label → weights → train → evaluate → report.
 # `snakemake --cores 8` runs everything; dvc.yaml mirrors this DAG stage for stage.
+import os
+
 from snakemake.utils import min_version
 
 min_version("9.0")

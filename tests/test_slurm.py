@@ -104,5 +104,5 @@ def test_pipeline_runs_as_slurm_jobs_and_matches_a_local_run(slurm, mlflow_serve
 
     # the same artefacts as the local run
     expected, got = _artefacts(local), _artefacts(cluster)
-    assert len(expected) == 2 + 2 * 3 * len(params["methods"]) + 2  # labels, reference/weights/eval, results.csv
+    assert len(expected) == 2 + 2 * 2 * len(params["methods"]) + 2  # labels, weights/eval, results.csv
     assert got == expected

@@ -31,7 +31,6 @@ def _dispatch(kinds) -> dict:
 
 
 def schema() -> dict:
-    registry.load_builtins()
     base = yaml.safe_load(resources.files("balancebc").joinpath("schema/params.schema.yaml").read_text())
     base["$defs"]["scenario"] = _dispatch(list(registry.SCENARIOS))
     base["$defs"]["method"] = _dispatch(list(registry.METHODS))

@@ -24,18 +24,22 @@ class Registry(Generic[T]):
         return entry
 
     def __getitem__(self, name: str) -> T:
+        load_builtins()
         try:
             return self._entries[name]
         except KeyError:
             raise BalanceBCError(f"unknown {self.what} {name!r}; expected one of {sorted(self._entries)}") from None
 
     def __contains__(self, name: str) -> bool:
+        load_builtins()
         return name in self._entries
 
     def __iter__(self):
-        return iter(self._entries.values())
+        load_builtins()
+        return iter(list(self._entries.values()))
 
     def names(self) -> list[str]:
+        load_builtins()
         return list(self._entries)
 
 
@@ -49,6 +53,9 @@ BUILTIN_PACKAGES = ("balancebc.scenarios", "balancebc.balance.methods", "balance
 
 
 def load_builtins() -> None:
+    """Import the built-in kinds' packages (once; later calls cost a dictionary lookup)."""
     import importlib
+    import sys
     for package in BUILTIN_PACKAGES:
-        importlib.import_module(package)
+        if package not in sys.modules:
+            importlib.import_module(package)

@@ -5,7 +5,7 @@ import sys
 import time
 import uuid
 
-from balancebc import paths, tracking
+from balancebc import paths, registry, tracking
 from balancebc.errors import BalanceBCError
 from balancebc.params import validate
 
@@ -49,10 +49,13 @@ def scenario_params(wildcards):
     return config["scenarios"][wildcards.scenario]
 
 
+def scenario_kind(wildcards):
+    return registry.SCENARIOS[scenario_params(wildcards)["kind"]]
+
+
 def imported_source(wildcards):
-    """The folder or file an imported scenario reads (so that Snakemake reruns on change)."""
-    scenario = scenario_params(wildcards)
-    return [scenario["path"]] if "path" in scenario else []
+    """What an importing scenario reads from outside (so that Snakemake reruns on change)."""
+    return scenario_kind(wildcards).inputs(scenario_params(wildcards))
 
 
 def every_seed(path):

@@ -8,7 +8,7 @@ rule generate:
         dataset=paths.dataset("{scenario}"),
     params:
         **depends_on("generate"),
-    threads: lambda wildcards: scenario_params(wildcards).get("workers", 1)
+    threads: lambda wildcards: scenario_kind(wildcards).threads(scenario_params(wildcards))
     log:
         paths.log("generate", "{scenario}"),
     benchmark:

@@ -1,1 +1,2 @@
-"""Files: atomic writes, robomimic's HDF5 format, the weights file."""
+"""Files: atomic writes, robomimic's HDF5 format (and the labelled file), behavior-labelled
+tensors read from it, the weights file."""

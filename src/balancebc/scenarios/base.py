@@ -5,6 +5,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import yaml
+
+# Schema pieces several kinds share: simulated scenarios' common keys, and a grouping of a
+# file's filter keys or tasks into behaviors.
+SIMULATED = yaml.safe_load("""
+seed: {type: integer, minimum: 0}
+valid_fraction: {$ref: "#/$defs/valid_fraction"}
+horizon: {type: integer, minimum: 10, description: "env steps per demo and rollout"}
+workers: {type: integer, minimum: 1, default: 1, description: "processes recording demos"}
+discover: {$ref: "#/$defs/discover"}
+""")
+GROUPS = {"type": "object", "minProperties": 1,
+          "additionalProperties": {"type": "array", "minItems": 1, "items": {"type": "string"}}}
+
+
+def grouped_behaviors(scenario: dict, masks: list[str]) -> list[str]:
+    """The scenario's ``behaviors`` grouping, or one behavior per filter key but train / valid."""
+    if scenario.get("behaviors"):
+        return list(scenario["behaviors"])
+    return [m for m in masks if m not in ("train", "valid")]
+
 
 @dataclass(frozen=True)
 class Rollouts:
@@ -40,8 +61,18 @@ class ScenarioKind:
         raise NotImplementedError
 
     def make_dataset(self, scenario: dict, out: str) -> dict[str, int]:
-        """Write the scenario's robomimic file to ``out``; returns demos per behavior."""
+        """Write the scenario's robomimic file to ``out``; returns demos per behavior.
+        Simulated kinds do it with ``record.record_dataset``, which asks them for
+        ``env_args(scenario)``, ``demo_plan(scenario)`` and ``make_expert(unit, sloppiness, seed)``."""
         raise NotImplementedError
+
+    def inputs(self, scenario: dict) -> list[str]:
+        """Files or folders outside the pipeline that ``make_dataset`` reads (imports)."""
+        return []
+
+    def threads(self, scenario: dict) -> int:
+        """Processes ``make_dataset`` runs."""
+        return scenario.get("workers", 1)
 
     def evaluation(self, scenario: dict, env_args: dict) -> Rollouts | Offline:
         raise NotImplementedError

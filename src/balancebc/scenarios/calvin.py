@@ -4,18 +4,8 @@ package index, so evaluation is offline."""
 from __future__ import annotations
 
 from balancebc import registry
-from balancebc.scenarios.base import Offline, ScenarioKind
+from balancebc.scenarios.base import GROUPS, Offline, ScenarioKind, grouped_behaviors
 from balancebc.sources import calvin
-
-GROUPS = {"type": "object", "minProperties": 1,
-          "additionalProperties": {"type": "array", "minItems": 1, "items": {"type": "string"}}}
-
-
-def split_behaviors(scenario: dict, masks: list[str]) -> list[str]:
-    """The scenario's ``behaviors`` grouping, or one behavior per filter key but train / valid."""
-    if scenario.get("behaviors"):
-        return list(scenario["behaviors"])
-    return [m for m in masks if m not in ("train", "valid")]
 
 
 class Calvin(ScenarioKind):
@@ -35,10 +25,13 @@ class Calvin(ScenarioKind):
         return calvin.OBS_KEYS
 
     def behaviors(self, scenario, masks):
-        return split_behaviors(scenario, masks)
+        return grouped_behaviors(scenario, masks)
 
     def make_dataset(self, scenario, out):
         return calvin.import_calvin(scenario, out)
+
+    def inputs(self, scenario):
+        return [scenario["path"]]
 
     def evaluation(self, scenario, env_args):
         return Offline("CALVIN's calvin_env, which is not installable from the package index")

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from balancebc import registry
 from balancebc.scenarios import sim
-from balancebc.scenarios.base import Rollouts, ScenarioKind
-from balancebc.scenarios.pick import SIMULATED
+from balancebc.scenarios.base import SIMULATED, Rollouts, ScenarioKind
 from balancebc.scenarios.record import record_dataset
 
 

@@ -4,20 +4,11 @@ counts. Success is reported per region."""
 from __future__ import annotations
 
 import numpy as np
-import yaml
 
 from balancebc import registry
 from balancebc.scenarios import sim
-from balancebc.scenarios.base import Rollouts, ScenarioKind
+from balancebc.scenarios.base import SIMULATED, Rollouts, ScenarioKind
 from balancebc.scenarios.record import record_dataset
-
-SIMULATED = yaml.safe_load("""
-seed: {type: integer, minimum: 0}
-valid_fraction: {$ref: "#/$defs/valid_fraction"}
-horizon: {type: integer, minimum: 10, description: "env steps per demo and rollout"}
-workers: {type: integer, minimum: 1, default: 1, description: "processes recording demos"}
-discover: {$ref: "#/$defs/discover"}
-""")
 
 
 class Pick(ScenarioKind):

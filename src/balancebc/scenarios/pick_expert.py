@@ -79,7 +79,7 @@ STYLES = ("noisy", "hesitant", "detour")
 
 class SloppyExpert(RegionExpert):
     """The region expert with one kind of sloppiness (``style`` in STYLES); ``settings``
-    are the scenario's ``suboptimal`` parameters."""
+    are the scenario's ``suboptimal`` parameters, defaults filled in by the schema."""
 
     def __init__(self, style: str, settings: dict, rng: np.random.Generator):
         super().__init__()
@@ -88,8 +88,7 @@ class SloppyExpert(RegionExpert):
         self.style, self.settings, self.rng = style, settings, rng
         self.paused_for = 0
         side = rng.choice([-1.0, 1.0])
-        self.waypoint_offset = np.array([0.0, side * settings.get("detour_side", 0.12),
-                                         settings.get("detour_up", 0.15)])
+        self.waypoint_offset = np.array([0.0, side * settings["detour_side"], settings["detour_up"]])
         self.waypoint = None
 
     def act(self, obs: dict) -> np.ndarray:
@@ -104,8 +103,8 @@ class SloppyExpert(RegionExpert):
                 return np.clip(action, -1.0, 1.0)
             self.waypoint = False  # reached: approach the block as the expert does
         if self.style == "hesitant" and self.phase in ("approach", "descend"):
-            if self.paused_for == 0 and self.rng.random() < self.settings.get("pause_prob", 0.1):
-                self.paused_for = self.settings.get("pause_steps", 6)
+            if self.paused_for == 0 and self.rng.random() < self.settings["pause_prob"]:
+                self.paused_for = self.settings["pause_steps"]
             if self.paused_for > 0:
                 self.paused_for -= 1
                 action = np.zeros(7)
@@ -113,5 +112,5 @@ class SloppyExpert(RegionExpert):
                 return action
         action = super().act(obs)
         if self.style == "noisy":
-            action[:3] += self.rng.normal(0.0, self.settings.get("noise", 0.3), 3)  # the hand, not the wrist
+            action[:3] += self.rng.normal(0.0, self.settings["noise"], 3)  # the hand, not the wrist
         return np.clip(action, -1.0, 1.0)

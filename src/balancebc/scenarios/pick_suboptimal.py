@@ -5,7 +5,8 @@ per region."""
 from __future__ import annotations
 
 from balancebc import registry
-from balancebc.scenarios.pick import SIMULATED, Pick
+from balancebc.scenarios.base import SIMULATED
+from balancebc.scenarios.pick import Pick
 
 BEHAVIORS = ("optimal", "suboptimal")
 
@@ -35,14 +36,15 @@ class PickSuboptimal(Pick):
                 "type": "object", "additionalProperties": False, "required": ["style"],
                 "properties": {
                     "style": {"enum": ["noisy", "hesitant", "detour"]},
-                    "noise": {"type": "number", "minimum": 0,
+                    "noise": {"type": "number", "minimum": 0, "default": 0.3,
                               "description": "noisy: std of Gaussian noise on the hand's actions"},
-                    "pause_prob": {"type": "number", "minimum": 0, "maximum": 1,
+                    "pause_prob": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.1,
                                    "description": "hesitant: chance per step of starting a pause"},
-                    "pause_steps": {"type": "integer", "minimum": 1, "description": "hesitant: steps per pause"},
-                    "detour_side": {"type": "number", "minimum": 0,
+                    "pause_steps": {"type": "integer", "minimum": 1, "default": 6,
+                                    "description": "hesitant: steps per pause"},
+                    "detour_side": {"type": "number", "minimum": 0, "default": 0.12,
                                     "description": "detour: sideways offset (m) of the waypoint"},
-                    "detour_up": {"type": "number", "minimum": 0,
+                    "detour_up": {"type": "number", "minimum": 0, "default": 0.15,
                                   "description": "detour: height (m) of the waypoint above the block"}}},
         },
     }

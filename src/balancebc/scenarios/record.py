@@ -25,7 +25,6 @@ def demo_seed(base: int, behavior_index: int, demo_index: int, attempt: int) -> 
 
 
 def _init_worker(args: dict, kind: str) -> None:
-    registry.load_builtins()  # a spawned process starts with empty registries
     _worker.update(env=sim.make_env(args), kind=registry.SCENARIOS[kind])
 
 

@@ -4,8 +4,7 @@ evaluation rolls out its task; otherwise it is offline."""
 from __future__ import annotations
 
 from balancebc import registry
-from balancebc.scenarios.base import Offline, Rollouts, ScenarioKind
-from balancebc.scenarios.calvin import GROUPS, split_behaviors
+from balancebc.scenarios.base import GROUPS, Offline, Rollouts, ScenarioKind, grouped_behaviors
 from balancebc.sources import robomimic
 
 ROBOSUITE = 1  # robomimic's EnvType.ROBOSUITE_TYPE
@@ -36,10 +35,13 @@ class Robomimic(ScenarioKind):
         return scenario["obs_keys"]
 
     def behaviors(self, scenario, masks):
-        return split_behaviors(scenario, masks)
+        return grouped_behaviors(scenario, masks)
 
     def make_dataset(self, scenario, out):
         return robomimic.import_robomimic(scenario, out)
+
+    def inputs(self, scenario):
+        return [scenario["path"]]
 
     def evaluation(self, scenario, env_args):
         if env_args.get("type") == ROBOSUITE and "horizon" in scenario:

@@ -24,7 +24,6 @@ def episode_seed(seed: int, behavior_index: int, episode: int) -> int:
 
 
 def _init_worker(policy: str, checkpoint: str, env_args: dict, obs_keys: list[str]) -> None:
-    registry.load_builtins()  # a spawned process starts with empty registries
     _worker.update(policy=registry.POLICIES[policy].rollout_policy(checkpoint), env=sim.make_env(env_args),
                    obs_keys=obs_keys)
 

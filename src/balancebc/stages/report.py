@@ -139,7 +139,7 @@ def weights_markdown(scenario: str, weights: dict, paper: dict | None = None) ->
             cells += ["—"] * len(behaviors)
         note = registry.METHODS[files[0].spec["kind"]].note(files)
         out.append(f"| {m} | " + " | ".join(cells) + f" | {note} |")
-    if paper:
+    if paper and set(behaviors) == {"optimal", "suboptimal"}:  # not with discovered behaviors
         out += ["", "The paper's Table 1 (picking; CALVIN, GMM policies — its losses are on another scale):", "",
                 "| method | w suboptimal | w optimal | L* suboptimal | L* optimal | ours: w suboptimal |",
                 "|---|---|---|---|---|---|"]
