@@ -30,10 +30,6 @@ class Registry(Generic[T]):
         except KeyError:
             raise BalanceBCError(f"unknown {self.what} {name!r}; expected one of {sorted(self._entries)}") from None
 
-    def __contains__(self, name: str) -> bool:
-        load_builtins()
-        return name in self._entries
-
     def __iter__(self):
         load_builtins()
         return iter(list(self._entries.values()))
