@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -96,3 +97,11 @@ def tiny_dataset(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("tiny") / "dataset.hdf5"
     make_dataset({**tiny_params()["scenarios"]["pick"], "demos": {"left": 2, "middle": 2, "right": 2}}, out)
     return out
+
+
+def within_binomial_error(draws: np.ndarray, expected: np.ndarray, sigmas: float = 4.0) -> bool:
+    """Empirical shares of ``draws`` (behavior indices) against ``expected``, each within
+    ``sigmas`` binomial standard errors."""
+    n = len(draws)
+    shares = np.bincount(draws, minlength=len(expected)) / n
+    return bool(np.all(np.abs(shares - expected) <= sigmas * np.sqrt(expected * (1 - expected) / n) + 1e-12))

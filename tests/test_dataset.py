@@ -7,8 +7,11 @@ import pytest
 
 from balancebc.errors import BalanceBCError
 from balancebc.io.robomimic_hdf5 import open_dataset
+from balancebc.policies.sampler import BehaviorSampler
 from balancebc.scenarios.sim import POLICY_OBS_KEYS, make_env
 from balancebc.stages.label import ground_truth_labels
+
+from conftest import within_binomial_error
 
 pytestmark = pytest.mark.slow  # simulates in robosuite
 
@@ -115,3 +118,7 @@ def test_sampler_behaviors_follow_robomimic_indexing(tiny_dataset, tmp_path, seq
     behavior = sequence_behaviors(ds, labelled.demo_behavior, BEHAVIORS)
     expected = [BEHAVIORS.index(labelled.demo_behavior[ds._index_to_demo_id[i]]) for i in range(len(ds))]
     assert behavior.tolist() == expected and len(set(expected)) == 3
+    # drawn by the sampler, each behavior's sequences make up its weight of the batches
+    weights = np.array([0.5, 0.3, 0.2])
+    sampler = BehaviorSampler(behavior, BEHAVIORS, lambda p: dict(zip(BEHAVIORS, weights)), 64, 300, seed=0)
+    assert within_binomial_error(np.array(expected)[list(sampler)], weights)

@@ -51,7 +51,7 @@ def test_table1_shows_weights_over_seeds_next_to_the_paper(tmp_path, monkeypatch
         dro = method.startswith("dro")
         weights = {"optimal": 1 - w, "suboptimal": w}
         solver = {"final_alpha": weights, "reference_losses": {"optimal": 0.01 * (seed + 1), "suboptimal": 0.05},
-                  "trace": [{"step": 0, "weights": {"optimal": 0.5, "suboptimal": 0.5}}]}
+                  "trace": [{"step": 0, "weights": {"optimal": 0.5, "suboptimal": 0.5}}], "settled": seed == 0}
         WeightsFile(method=method, spec={"kind": "dro", "reference": "metagrad"} if dro else {"kind": method},
                     behaviors=["optimal", "suboptimal"], counts={"optimal": 60, "suboptimal": 40},
                     demos={"optimal": 6, "suboptimal": 4}, weights=weights,
@@ -65,6 +65,7 @@ def test_table1_shows_weights_over_seeds_next_to_the_paper(tmp_path, monkeypatch
     # mean ± sample std over the two seeds' solves: suboptimal 0.1 and 0.3; L*_optimal 0.01 and 0.02
     assert "| dro_metagrad | 0.800 ± 0.141 | 0.200 ± 0.141 | 0.015 ± 0.007071 | 0.05 ± 0 |" in table
     assert "| dro_metagrad | 0.0633 | 0.9367 | 1.893 | 1.505 | 0.200 ± 0.141 |" in table
+    assert "**alpha did not settle in 1 of 2 solves**" in table
     assert "| dro_remix | 0.5348 | 0.4652 | 0.52 | 0.9337 | (not run) |" in table
     rows = list(csv.DictReader(open(paths.report_dir("ps") + "/results.csv")))
     # regions are not behaviors: no weight column value

@@ -7,7 +7,7 @@ from balancebc.balance.methods.temperature import temperature_at
 from balancebc.errors import BalanceBCError
 from balancebc.policies.sampler import BehaviorSampler, per_sample_probabilities
 
-from conftest import complete
+from conftest import complete, within_binomial_error
 
 
 def weights_at(spec, counts, progress=1.0):
@@ -83,18 +83,48 @@ def test_per_sample_probabilities_give_each_behavior_its_weight():
     p = per_sample_probabilities(behavior, weights, ["a", "b", "c"])
     assert p.sum() == pytest.approx(1.0)
     assert [p[behavior == k].sum() for k in range(3)] == pytest.approx([0.2, 0.3, 0.5])
-    # and the sampler drawing with them hits those shares
-    sampler = BehaviorSampler(behavior, ["a", "b", "c"], weights, 40000, seed=0)
-    shares = np.bincount(behavior[list(sampler)], minlength=3) / 40000
-    assert shares == pytest.approx([0.2, 0.3, 0.5], abs=0.01)
+
+
+def test_fixed_weights_sampler_hits_the_weights_within_binomial_error():
+    behavior = np.array([0] * 60 + [1] * 30 + [2] * 10)
+    sampler = BehaviorSampler(behavior, ["a", "b", "c"], lambda p: {"a": 0.2, "b": 0.3, "c": 0.5}, 64, 500, seed=0)
+    draws = behavior[list(sampler)]
+    assert len(draws) == 64 * 500
+    assert within_binomial_error(draws, np.array([0.2, 0.3, 0.5]))
+    # and the check can fail: natural shares are far off
+    assert not within_binomial_error(draws, np.array([0.6, 0.3, 0.1]))
+
+
+def test_scheduled_weights_are_re_evaluated_every_percent_and_hit_within_binomial_error():
+    behavior = np.array([0] * 900 + [1] * 100)
+    spec = complete("methods", {"kind": "temperature", "tau": 1.0, "tau_end": 5.0, "schedule": "cosine"})
+    method, counts = registry.METHODS["temperature"], {"a": 900, "b": 100}
+    asked = []
+
+    def weights_at(progress):
+        asked.append(progress)
+        return method.weights_at(spec, counts, progress)
+
+    steps, batch = 1000, 32
+    sampler = BehaviorSampler(behavior, ["a", "b"], weights_at, batch, steps, seed=3, steps_per_pass=250)
+    draws = np.concatenate([behavior[list(sampler)] for _ in range(4)])  # four robomimic-style epochs
+    assert len(draws) == steps * batch and len(sampler) == 0
+    assert len(asked) >= 100 and asked[0] == 0.0 and max(np.diff(asked)) <= 0.0101
+    per_step = np.array([method.weights_at(spec, counts, asked[s // (steps // 100)])["b"] for s in range(steps)])
+    for window in np.array_split(np.arange(steps), 10):  # each tenth of training, against its own expected share
+        expected = per_step[window].mean()
+        assert within_binomial_error(draws.reshape(steps, batch)[window].ravel(), np.array([1 - expected, expected]))
+    # the rare share rises from its natural 0.1 towards uniform
+    assert per_step[0] == pytest.approx(0.1) and per_step[-1] > 0.35
 
 
 def test_sampler_resumes_from_its_state_dict():
     behavior = np.array([0] * 60 + [1] * 30 + [2] * 10)
-    sampler = BehaviorSampler(behavior, ["a", "b", "c"], {"a": 0.2, "b": 0.3, "c": 0.5}, 50, seed=1)
+    warming = lambda p: {"a": 0.6 - 0.4 * p, "b": 0.3, "c": 0.1 + 0.4 * p}  # noqa: E731
+    sampler = BehaviorSampler(behavior, ["a", "b", "c"], warming, 10, 400, seed=1, steps_per_pass=150)
     list(sampler)
     state = sampler.state_dict()
     expected = list(sampler)
-    resumed = BehaviorSampler(behavior, ["a", "b", "c"], {"a": 1.0, "b": 0.0, "c": 0.0}, 50, seed=99)
+    resumed = BehaviorSampler(behavior, ["a", "b", "c"], warming, 10, 400, seed=99, steps_per_pass=150)
     resumed.load_state_dict(state)
-    assert list(resumed) == expected and resumed.weights == {"a": 0.2, "b": 0.3, "c": 0.5}
+    assert list(resumed) == expected and resumed.weights == sampler.weights

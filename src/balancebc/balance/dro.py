@@ -1,57 +1,77 @@
 """DRO weights: max over alpha in the simplex, min over theta of sum_k alpha_k (L_k - L*_k)
-(paper eq. 12-14), solved the DoReMi / Re-Mix way: alternate an exponentiated-gradient
-step on alpha with the excess loss clipped at 0, smoothed towards a prior, and an
-optimiser step on theta with the alpha-weighted (unclipped) loss on a batch stratified so
-every behavior is present. The output is the running average of alpha.
+(paper eq. 12-14), solved the DoReMi / Re-Mix way while a proxy trains (losses.train_proxy,
+the same trainer, model and budget as the reference proxies). Before every theta step:
+
+1. the excess of every sample of an alpha batch, clipped at 0 per sample against its
+   reference, max(l_theta(x) - l_ref(x), 0), averaged per behavior;
+2. alpha <- softmax(log alpha + eta * excess), smoothed towards the prior;
+3. the theta step then weighs behavior k's loss by alpha_k.
+
+The output is alpha averaged over all iterations. The alpha batch is the theta batch when
+the references are training losses (``proxy.split: train``), and a stratified batch of
+held-out demos when they are held-out losses, so the game compares like with like.
 
 One change to the recipe: the excess is divided by the batch's mean loss before the alpha
-step, so a single eta serves scenarios whose losses differ by orders of magnitude."""
+step, so that one eta serves scenarios whose action losses differ by orders of magnitude
+(DoReMi's eta = 1 assumes token log-losses). At a fixed point the clipped excesses of the
+behaviors that keep weight are equal, whatever positive number divides them, so this
+changes the step size, not the solution."""
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from balancebc.balance.losses import behavior_losses, fresh_params
+from balancebc.balance.losses import by_behavior, sample_losses, stratified_batches, train_proxy
+from balancebc.balance.reference import Reference
 from balancebc.io.behavior_data import BehaviorData
 
-
-def stratified_batches(data: BehaviorData, per_behavior: int | None, gen: torch.Generator):
-    """Endless batches with ``per_behavior`` samples of every behavior (None: the full set)."""
-    t = data.train
-    members = [torch.nonzero(t.b == k).flatten() for k in range(len(data.behaviors))]
-    while True:
-        if per_behavior is None:
-            yield t.x, t.y, t.b
-            continue
-        idx = torch.cat([m[torch.randint(len(m), (per_behavior,), generator=gen)] for m in members])
-        yield t.x[idx], t.y[idx], t.b[idx]
+TRACE_POINTS = 100
 
 
-def solve(model, data: BehaviorData, reference: np.ndarray, prior: np.ndarray, cfg: dict, seed: int) -> dict:
-    K = len(data.behaviors)
-    ref = torch.as_tensor(reference, dtype=torch.float32)
-    prior_t = torch.as_tensor(prior, dtype=torch.float32)
-    alpha, total = prior_t.clone(), torch.zeros(K)
-    params = fresh_params(model, seed)
-    opt = torch.optim.Adam(params.values(), lr=cfg["lr"])
-    gen = torch.Generator().manual_seed(seed)
-    trace, every = [], max(1, cfg["steps"] // 100)
-    batches = stratified_batches(data, cfg["batch_per_behavior"], gen)
-    for step in range(cfg["steps"]):
-        x, y, b = next(batches)
-        losses = behavior_losses(model, params, x, y, b, K)
-        # excess in units of the batch's mean loss, so that eta does not depend on the action scale
-        excess = torch.clamp(losses.detach() - ref, min=0) / losses.detach().mean().clamp(min=1e-12)
-        alpha = alpha * torch.exp(cfg["eta"] * excess)
-        alpha = (1 - cfg["smoothing"]) * alpha / alpha.sum() + cfg["smoothing"] * prior_t
-        total += alpha
-        opt.zero_grad()
-        (alpha * (losses - ref)).sum().backward()
-        opt.step()
-        if step % every == 0 or step == cfg["steps"] - 1:
-            trace.append({"step": step, "alpha": alpha.tolist(), "excess": (losses.detach() - ref).tolist()})
-    t = data.train
+def clipped_excess(model, params, reference: Reference, x, y, b, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per behavior: the mean per-sample excess clipped at 0, and the mean loss."""
     with torch.no_grad():
-        final = behavior_losses(model, params, t.x, t.y, t.b, K).numpy()
-    return {"weights": (total / cfg["steps"]).tolist(), "final_alpha": alpha.tolist(),
-            "final_train_losses": final.tolist(), "trace": trace}
+        losses = sample_losses(model, params, x, y)
+        excess = torch.clamp(losses - reference.per_sample(model, x, y, b), min=0)
+    return by_behavior(excess, b, k), by_behavior(losses, b, k)
+
+
+def settled(alphas: np.ndarray, tolerance: float) -> tuple[float, bool]:
+    """alpha's change over the last 10% of iterations: the L1 distance between its mean over
+    them and its mean over the 10% before."""
+    n = max(1, len(alphas) // 10)
+    change = float(np.abs(alphas[-n:].mean(0) - alphas[-2 * n:-n].mean(0)).sum())
+    return change, change < tolerance
+
+
+def solve(model, data: BehaviorData, reference: Reference, prior: np.ndarray, spec: dict, seed: int) -> dict:
+    proxy, cfg = spec["proxy"], spec["dro"]
+    K, steps = len(data.behaviors), proxy["steps"]
+    prior_t = torch.as_tensor(prior, dtype=data.train.x.dtype)
+    log_alpha = torch.log(prior_t)
+    held_out = (stratified_batches(data.valid, K, proxy["batch_per_behavior"], torch.Generator().manual_seed(seed + 1))
+                if proxy["split"] == "valid" else None)
+    alphas, clipped_all, trace = [], 0, []
+    every = max(1, steps // TRACE_POINTS)
+
+    def alpha_step(step, params, batch):
+        nonlocal log_alpha, clipped_all
+        excess, losses = clipped_excess(model, params, reference, *(next(held_out) if held_out else batch), K)
+        alpha = torch.softmax(log_alpha + cfg["eta"] * excess / losses.mean().clamp(min=1e-12), dim=0)
+        alpha = (1 - cfg["smoothing"]) * alpha + cfg["smoothing"] * prior_t
+        log_alpha = torch.log(alpha)
+        alphas.append(alpha.numpy())
+        clipped_all += bool((excess == 0).all())
+        if step % every == 0 or step == steps - 1:
+            trace.append({"step": step, "alpha": alpha.tolist(), "excess": excess.tolist()})
+        return alpha
+
+    params = train_proxy(model, data, proxy, seed, alpha_step)
+    split = getattr(data, proxy["split"])
+    excess, losses = clipped_excess(model, params, reference, split.x, split.y, split.b, K)
+    alphas = np.array(alphas)
+    change, is_settled = settled(alphas, cfg["tolerance"])
+    return {"weights": alphas.mean(0).tolist(), "final_alpha": alphas[-1].tolist(),
+            "final_losses": losses.tolist(), "final_excess": excess.tolist(),
+            "all_clipped_share": clipped_all / steps, "alpha_change": change, "settled": is_settled,
+            "trace": trace}

@@ -1,97 +1,132 @@
 """Reference losses L*_k, the loss each behavior should be held to (paper, section 6):
 
-- ``zero``: L*_k = 0, i.e. equal training loss for every behavior;
-- ``remix``: L*_k = held-out loss of behavior k under a plain-BC (natural weights) proxy
-  trained on the imbalanced data (Re-Mix);
-- ``metagrad``: for each behavior k, weights w on the simplex that minimise k's held-out
-  loss after T inner SGD steps on the w-weighted training loss, found by differentiating
-  through those steps (torch.func) and projecting onto the simplex; repeated until w stops
-  moving. L*_k is k's held-out loss of a proxy trained with the converged w.
+- ``zero``: L*_k = 0, i.e. equal loss for every behavior;
+- ``remix``: L*_k = behavior k's loss under a plain-BC (natural weights) proxy (Re-Mix);
+- ``metagrad``: for each behavior k, weights w_k on the simplex that minimise k's loss after
+  ``inner_steps`` SGD steps on the w-weighted training loss (eq. 15-18), found by
+  differentiating through those steps (torch.func) with exponentiated-gradient steps on w
+  until it stops moving. L*_k is k's loss after those inner steps with the converged w_k
+  (``reference_at: inner``), or after training a proxy on w_k with the full proxy budget
+  (``reference_at: retrained``).
 
-Losses are measured on the split ``proxy.split`` names: ``valid`` (held-out demos, the
-default) or ``train`` (the paper's "lowest achievable training loss"). Every proxy has the
-same model and budget.
+Every loss is measured on the method's ``proxy.split``: ``train`` (default: the paper's
+lowest achievable training loss, which the DRO game's training losses are compared with)
+or ``valid`` (held-out demos; the DRO game's alpha step then uses held-out batches too).
+Every proxy is trained by ``losses.train_proxy``: the same model, batches and budget as
+the DRO game's.
+
+A reference is kept as the proxy parameters that produce it, per behavior, so the DRO game
+can clip its excess per sample as DoReMi does: max(l_theta(x) - l_ref(x), 0).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from balancebc.balance.losses import behavior_losses, fresh_params, sgd_steps, train_weighted
-from balancebc.balance.simplex import project_simplex
+from balancebc.balance.losses import behavior_losses, fresh_params, require_samples, sample_losses, sgd_steps, train_proxy
 from balancebc.io.behavior_data import BehaviorData
 
 
-def losses_on(model, params, data: BehaviorData, split: str = "valid") -> np.ndarray:
-    """Per-behavior loss of ``params`` on the dataset's ``valid`` or ``train`` split."""
-    v = getattr(data, split)
-    with torch.no_grad():
-        return behavior_losses(model, params, v.x, v.y, v.b, len(data.behaviors)).numpy()
+@dataclass
+class Reference:
+    params: list[dict | None]     # per behavior: the proxy whose loss is its reference (None: 0)
+    losses: np.ndarray            # L*_k: the mean of that loss over k's samples of the split
+    extras: dict = field(default_factory=dict)   # what the weights file records besides
+
+    def per_sample(self, model, x: torch.Tensor, y: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """l_ref(x) of every sample: its behavior's reference proxy's loss on it."""
+        out = torch.zeros(len(x), dtype=x.dtype)
+        with torch.no_grad():
+            for k, params in enumerate(self.params):
+                m = b == k
+                if params is not None and bool(m.any()):
+                    out[m] = sample_losses(model, params, x[m], y[m])
+        return out
 
 
 def natural_weights(data: BehaviorData) -> np.ndarray:
     return data.counts / data.counts.sum()
 
 
-def remix(model, data: BehaviorData, proxy: dict, seed: int) -> dict:
-    params = train_weighted(model, data.train, natural_weights(data), proxy["steps"], proxy["lr"], seed)
-    return {"losses": losses_on(model, params, data, proxy["split"]).tolist()}
+def reference_of(model, data: BehaviorData, split: str, params: list[dict | None], **extras) -> Reference:
+    s = getattr(data, split)
+    with torch.no_grad():
+        losses = [0.0 if p is None else float(behavior_losses(model, p, s.x, s.y, s.b, len(params))[k])
+                  for k, p in enumerate(params)]
+    return Reference(params, np.array(losses), extras)
 
 
-def metagrad_weights(model, data: BehaviorData, k: int, cfg: dict, seed: int,
-                     start: dict | None = None, split: str = "valid") -> list[list[float]]:
-    """The trace of behavior k's weights w, ending at the converged w: k's loss on ``split``
-    after the inner steps is what w minimises. The inner steps continue from ``start``
-    (default: a fresh seeded proxy)."""
+def zero(model, data: BehaviorData, spec: dict, seed: int) -> Reference:
+    return Reference([None] * len(data.behaviors), np.zeros(len(data.behaviors)))
+
+
+def remix(model, data: BehaviorData, spec: dict, seed: int) -> Reference:
+    params = train_proxy(model, data, spec["proxy"], seed, natural_weights(data))
+    return reference_of(model, data, spec["proxy"]["split"], [params] * len(data.behaviors))
+
+
+def inner_loss(model, data: BehaviorData, k: int, w: torch.Tensor, start: dict, cfg: dict, split: str):
+    """L_k(theta_T(w)): behavior k's loss on ``split`` after ``inner_steps`` full-batch SGD
+    steps on the w-weighted training loss from ``start``; differentiable in w. Also returns
+    theta_T."""
+    params = {n: p.detach().requires_grad_(True) for n, p in start.items()}
+    end = sgd_steps(model, params, data.train, w, cfg["inner_steps"], cfg["inner_lr"], create_graph=True)
+    s = getattr(data, split)
+    return behavior_losses(model, end, s.x, s.y, s.b, len(w))[k], end
+
+
+def metagrad_weights(model, data: BehaviorData, k: int, cfg: dict, start: dict, split: str) -> dict:
+    """Behavior k's weights w: exponentiated-gradient (mirror) descent on the simplex,
+    w <- w * exp(-beta * g / G), g = dL_k(theta_T(w))/dw. G is fixed at the first step (the
+    largest |g_j - w.g| there), so that the first step moves log w by at most beta whatever
+    the loss scale, and later steps shrink as w nears a point where g is equal on w's
+    support. Every outer step unrolls from the same ``start``, so L_k(theta_T(w)) is one
+    fixed function of w and w can settle: it has converged when it moves less than
+    ``tolerance`` (L1) for 10 steps in a row."""
     K = len(data.behaviors)
-    w = torch.full((K,), 1.0 / K)
-    params = dict(start) if start is not None else fresh_params(model, seed)
-    v = getattr(data, split)
-    trace, still = [w.tolist()], 0
+    w = torch.full((K,), 1.0 / K, dtype=data.train.x.dtype)
+    trace, still, scale = [w.tolist()], 0, None
     for _ in range(cfg["outer_steps"]):
         w_var = w.clone().requires_grad_(True)
-        start = {n: p.detach().requires_grad_(True) for n, p in params.items()}
-        end = sgd_steps(model, start, data.train, w_var, cfg["inner_steps"], cfg["inner_lr"], create_graph=True)
-        outer = behavior_losses(model, end, v.x, v.y, v.b, K)[k]
-        (grad,) = torch.autograd.grad(outer, w_var)
-        # scale-free step: beta moves w by at most beta along the steepest coordinate
-        step = cfg["outer_lr"] * grad / (grad.abs().max() + 1e-12)
-        new = project_simplex(w - step)
-        params = {n: p.detach() for n, p in end.items()}
-        moved = float((new - w).abs().sum())
-        w = new
+        loss, _ = inner_loss(model, data, k, w_var, start, cfg, split)
+        (grad,) = torch.autograd.grad(loss, w_var)
+        # a floor on G: a first gradient that is flat across behaviors must not blow up the next steps
+        scale = scale or max(float((grad - w @ grad).abs().max()), 1e-6 * float(loss.detach()), 1e-30)
+        new = torch.softmax(torch.log(w) - cfg["outer_lr"] * grad / scale, dim=0)
+        moved, w = float((new - w).abs().sum()), new
         trace.append(w.tolist())
         still = still + 1 if moved < cfg["tolerance"] else 0
         if still >= 10:
             break
-    return trace
+    _, end = inner_loss(model, data, k, w, start, cfg, split)
+    return {"weights": w.tolist(), "trace": trace, "converged": still >= 10, "iterations": len(trace) - 1,
+            "params": {n: p.detach() for n, p in end.items()}}
 
 
-def metagrad(model, data: BehaviorData, proxy: dict, cfg: dict, seed: int) -> dict:
-    """``cfg["start"]``: ``scratch`` (default) runs the inner steps from a fresh proxy, as
-    the paper does; ``natural`` continues them from the plain-BC proxy, so that w is judged
-    near a fitted policy, where conflicting demos pull apart."""
-    start, split = None, proxy["split"]
-    if cfg["start"] == "natural":
-        start = train_weighted(model, data.train, natural_weights(data), proxy["steps"], proxy["lr"], seed)
-    losses, weights, traces = [], [], []
-    for k in range(len(data.behaviors)):
-        trace = metagrad_weights(model, data, k, cfg, seed, start, split)
-        params = train_weighted(model, data.train, np.array(trace[-1]), proxy["steps"], proxy["lr"], seed)
-        losses.append(float(losses_on(model, params, data, split)[k]))
-        weights.append(trace[-1])
-        traces.append(trace)
-    return {"losses": losses, "weights": weights, "trace": traces}
+def metagrad(model, data: BehaviorData, spec: dict, seed: int) -> Reference:
+    """``metagrad.start``: ``scratch`` (default) unrolls every outer step from a fresh
+    proxy (the same seeded initialisation each time), as eq. 17-18 do; ``natural`` from the
+    plain-BC proxy, so that w is judged near a fitted policy, where conflicting demos pull
+    apart."""
+    proxy, cfg, split = spec["proxy"], spec["metagrad"], spec["proxy"]["split"]
+    start = (train_proxy(model, data, proxy, seed, natural_weights(data)) if cfg["start"] == "natural"
+             else {n: p.detach() for n, p in fresh_params(model, seed).items()})
+    solved = [metagrad_weights(model, data, k, cfg, start, split) for k in range(len(data.behaviors))]
+    if cfg["reference_at"] == "inner":
+        params = [s["params"] for s in solved]
+    else:
+        params = [train_proxy(model, data, proxy, seed, np.array(s["weights"])) for s in solved]
+    return reference_of(model, data, split, params, weights=[s["weights"] for s in solved],
+                        trace=[s["trace"] for s in solved], converged=[s["converged"] for s in solved],
+                        iterations=[s["iterations"] for s in solved])
 
 
-def zero(model, data: BehaviorData, proxy: dict, cfg: dict, seed: int) -> dict:
-    return {"losses": [0.0] * len(data.behaviors)}
+# reference name (a DRO method's `reference`) -> its solver: (model, data, method spec, seed) -> Reference
+REFERENCES = {"zero": zero, "remix": remix, "metagrad": metagrad}
 
 
-# reference name (a DRO method's `reference`) → its solver
-REFERENCES = {"zero": zero, "remix": lambda model, data, proxy, cfg, seed: remix(model, data, proxy, seed),
-              "metagrad": metagrad}
-
-
-def reference_losses(kind: str, model, data: BehaviorData, proxy: dict, cfg: dict, seed: int) -> dict:
-    return REFERENCES[kind](model, data, proxy, cfg, seed)
+def reference_losses(model, data: BehaviorData, spec: dict, seed: int) -> Reference:
+    require_samples(getattr(data, spec["proxy"]["split"]), data.behaviors, spec["proxy"]["split"])
+    return REFERENCES[spec["reference"]](model, data, spec, seed)

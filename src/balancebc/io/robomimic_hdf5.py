@@ -62,20 +62,42 @@ def split_train_valid(names_by_behavior: dict[str, list[str]], valid_fraction: f
     return sorted_demos(train), sorted_demos(valid)
 
 
+def demo_arrays(demo: Demo) -> dict[str, np.ndarray]:
+    """A demo's arrays by their key in the file: ``actions``, ``states``, ``rewards``,
+    ``dones``, ``obs/<key>``, ``next_obs/<key>``."""
+    return {**{key: getattr(demo, key) for key in ("actions", "states", "rewards", "dones")},
+            **{f"{prefix}/{key}": value for prefix in ("obs", "next_obs") for key, value in getattr(demo, prefix).items()}}
+
+
+def check_finite(where: str, arrays: dict) -> None:
+    """Raise unless every float array in ``arrays`` (key → array or HDF5 dataset) is finite:
+    one NaN or ±inf poisons the normalization statistics and every gradient step after it.
+    ``where`` names the file and the demo the arrays came from."""
+    for key, value in arrays.items():
+        if value.dtype.kind != "f":  # dones, images, names: nothing to check, nothing read
+            continue
+        finite = np.isfinite(np.asarray(value))
+        if not finite.all():
+            step = int(np.argwhere(~finite)[0][0]) if finite.ndim else 0
+            raise BalanceBCError(f"{where}: {key} has {finite.size - np.count_nonzero(finite)} non-finite "
+                                 f"entries (NaN or ±inf) of {finite.size}, the first at step {step}; "
+                                 "expected finite values")
+
+
 def write_dataset(path: str | Path, demos: list[Demo], env_args: dict,
                   masks: dict[str, list[str]]) -> None:
-    """Write ``demos`` as ``demo_0..`` with ``masks`` as filter keys, atomically."""
+    """Write ``demos`` as ``demo_0..`` with ``masks`` as filter keys, atomically; nothing
+    is written (an earlier file is left as it was) if any demo holds NaN or ±inf."""
+    for i, demo in enumerate(demos):
+        check_finite(f"{path}: data/{demo_name(i)}", demo_arrays(demo))
     with atomic_path(path) as tmp:
         with h5py.File(tmp, "w") as f:
             data = f.create_group("data")
             total = 0
             for i, demo in enumerate(demos):
                 g = data.create_group(demo_name(i))
-                for key in ("actions", "states", "rewards", "dones"):
-                    g.create_dataset(key, data=getattr(demo, key))
-                for prefix in ("obs", "next_obs"):
-                    for key, value in getattr(demo, prefix).items():
-                        g.create_dataset(f"{prefix}/{key}", data=value)
+                for key, value in demo_arrays(demo).items():
+                    g.create_dataset(key, data=value)
                 g.attrs["num_samples"] = len(demo.actions)
                 g.attrs["model_file"] = demo.model_file
                 for key, value in demo.attrs.items():

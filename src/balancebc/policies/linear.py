@@ -6,7 +6,7 @@ from balancebc import registry
 from balancebc.io.atomic import atomic_path
 from balancebc.policies.base import Policy
 
-EPOCHS = 10
+LOG_EVERY = 200  # steps between rows of the training log
 
 
 class Linear(Policy):
@@ -26,26 +26,24 @@ class Linear(Policy):
         opt = torch.optim.Adam(params.values(), lr=settings["learning_rate"])
         # annealed to zero: minibatch noise would otherwise keep the last iterate off the optimum
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=settings["steps"])
-        sampler = BehaviorSampler(data.train.b.numpy(), behaviors, weights_at(0.0), settings["batch_size"], seed)
-        per_epoch = -(-settings["steps"] // EPOCHS)
+        steps = settings["steps"]
+        sampler = BehaviorSampler(data.train.b.numpy(), behaviors, weights_at, settings["batch_size"], steps, seed)
         history = []
-        for epoch in range(EPOCHS):
-            weights = weights_at(epoch / max(EPOCHS - 1, 1))
-            sampler.set_weights(weights)
-            for _ in range(per_epoch):
-                idx = sampler.draw(settings["batch_size"])
-                opt.zero_grad()
-                pred = torch.func.functional_call(model, params, (data.train.x[idx],))
-                (pred - data.train.y[idx]).pow(2).mean().backward()
-                opt.step()
-                schedule.step()
-            with torch.no_grad():
-                row = {f"weight/{b}": weights[b] for b in behaviors}
-                for split in ("train", "valid"):
-                    s = getattr(data, split)
-                    row.update({f"loss_{split}/{b}": float(v) for b, v in
-                                zip(behaviors, behavior_losses(model, params, s.x, s.y, s.b, K))})
-            history.append(row)
+        for step in range(1, steps + 1):
+            idx = sampler.next_batch()
+            opt.zero_grad()
+            pred = torch.func.functional_call(model, params, (data.train.x[idx],))
+            (pred - data.train.y[idx]).pow(2).mean().backward()
+            opt.step()
+            schedule.step()
+            if step % LOG_EVERY == 0 or step == steps:
+                with torch.no_grad():
+                    row = {"step": step, **{f"weight/{b}": w for b, w in sampler.mean_weights().items()}}
+                    for split in ("train", "valid"):
+                        s = getattr(data, split)
+                        row.update({f"loss_{split}/{b}": float(v) for b, v in
+                                    zip(behaviors, behavior_losses(model, params, s.x, s.y, s.b, K))})
+                history.append(row)
         theta = params["weight"].detach().numpy().T  # (state_dim, action_dim)
         with atomic_path(checkpoint) as tmp:
             torch.save({"theta": theta, "behaviors": behaviors}, tmp)

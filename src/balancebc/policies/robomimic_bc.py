@@ -3,8 +3,8 @@ per-behavior sampling weights.
 
 robomimic's config, algorithm (``algo_factory``), ``SequenceDataset`` and ``run_epoch`` do
 the training; balancebc only supplies the sampler (``BehaviorSampler``), built from the
-dataset's public attributes. Scheduled weights (temperature warming) are re-evaluated at
-the start of each epoch.
+dataset's public attributes. Scheduled weights (temperature warming) are re-evaluated every
+1% of the budget, which is exactly ``train.steps`` (the last epoch is cut short).
 """
 from __future__ import annotations
 
@@ -118,19 +118,17 @@ class RobomimicBC(Policy):
         train_beh = sequence_behaviors(trainset, demo_behavior, behaviors)
         valid_beh = sequence_behaviors(validset, demo_behavior, behaviors)
 
-        steps_per_epoch, epochs = settings["steps_per_epoch"], config.train.num_epochs
-        sampler = BehaviorSampler(train_beh, behaviors, weights_at(0.0), steps_per_epoch * config.train.batch_size,
-                                  seed)
+        steps, steps_per_epoch, epochs = settings["steps"], settings["steps_per_epoch"], config.train.num_epochs
+        sampler = BehaviorSampler(train_beh, behaviors, weights_at, config.train.batch_size, steps, seed,
+                                  steps_per_pass=steps_per_epoch)
         history = []
         for epoch in range(1, epochs + 1):
-            weights = weights_at((epoch - 1) / max(epochs - 1, 1))
-            sampler.set_weights(weights)
-            sampler.reseed(seed * 100003 + epoch)
+            n = min(steps_per_epoch, steps - sampler.step)
             loader = DataLoader(trainset, batch_size=config.train.batch_size, sampler=sampler, drop_last=True)
-            log = TrainUtils.run_epoch(model, loader, epoch, num_steps=steps_per_epoch)
+            log = TrainUtils.run_epoch(model, loader, epoch, num_steps=n)
             model.on_epoch_end(epoch)
-            row = {"epoch": epoch, "step": epoch * steps_per_epoch, "batch_loss": log["Loss"]}
-            row.update({f"weight/{b}": w for b, w in weights.items()})
+            row = {"epoch": epoch, "step": sampler.step, "batch_loss": log["Loss"]}
+            row.update({f"weight/{b}": w for b, w in sampler.mean_weights().items()})
             row.update({f"loss_train/{b}": v for b, v in per_behavior_loss(model, trainset, train_beh, behaviors).items()})
             row.update({f"loss_valid/{b}": v for b, v in per_behavior_loss(model, validset, valid_beh, behaviors).items()})
             history.append(row)

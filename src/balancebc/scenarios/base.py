@@ -16,6 +16,11 @@ horizon: {type: integer, minimum: 10, description: "env steps per demo and rollo
 workers: {type: integer, minimum: 1, default: 1, description: "processes recording demos"}
 discover: {$ref: "#/$defs/discover"}
 """)
+# The balanced control of a kind whose `demos` count demos per behavior.
+BALANCED = {"type": "boolean", "default": False,
+            "description": "record the same total of demos as `demos`, split equally over its behaviors "
+                           "(total // K each; the first total % K in `demos`' order get one more): "
+                           "the balanced control of the imbalanced scenario"}
 GROUPS = {"type": "object", "minProperties": 1,
           "additionalProperties": {"type": "array", "minItems": 1, "items": {"type": "string"}}}
 
@@ -25,6 +30,17 @@ def grouped_behaviors(scenario: dict, masks: list[str]) -> list[str]:
     if scenario.get("behaviors"):
         return list(scenario["behaviors"])
     return [m for m in masks if m not in ("train", "valid")]
+
+
+def demo_counts(scenario: dict) -> dict[str, int]:
+    """Demos to record per behavior: the scenario's ``demos``, or with ``balanced: true`` the
+    same total split equally (total // K each, one more for the first total % K behaviors
+    in ``demos``' order)."""
+    demos = dict(scenario["demos"])
+    if not scenario.get("balanced", False):
+        return demos
+    each, extra = divmod(sum(demos.values()), len(demos))
+    return {b: each + (i < extra) for i, b in enumerate(demos)}
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """The `gaussian` scenario: no simulator, the linear-Gaussian setting of Proposition 1.
 
 Behavior k has a linear sub-policy a = theta_k^T s + N(0, noise_k^2) with states
-s ~ N(0, scale_k^2 I), so S_k = E_k[s s^T] = scale_k^2 I. The weighted-BC optimum of a
+s ~ N(0, scale_k^2 I), so S_k = E_k[s s^T] = scale_k^2 I. A behavior with its own theta_k
+is a conflicting sub-policy; one that shares another's (``theta_of``) with more action noise
+is a sloppy copy of that demonstrator (the paper's Table 1 setting). The weighted-BC optimum of a
 linear policy is then known in closed form,
     theta*(w) = (sum_k w_k S_k)^-1 sum_k w_k S_k theta_k,
 which the tests use as an oracle. The data is written in robomimic's layout (obs key
@@ -20,8 +22,10 @@ OBS_KEYS = ["state"]
 
 
 def true_parameters(scenario: dict) -> dict[str, np.ndarray]:
+    """theta_k of every behavior: drawn at random, or another behavior's (``theta_of``)."""
     rng = np.random.default_rng(scenario["seed"])
-    return {k: rng.normal(size=(scenario["state_dim"], scenario["action_dim"])) for k in scenario["samples"]}
+    thetas = {k: rng.normal(size=(scenario["state_dim"], scenario["action_dim"])) for k in scenario["samples"]}
+    return {k: thetas[scenario["theta_of"].get(k, k)] for k in thetas}
 
 
 def second_moment(scenario: dict, behavior: str) -> np.ndarray:
@@ -75,6 +79,8 @@ class Gaussian(ScenarioKind):
                         "additionalProperties": {"type": "integer", "minimum": 2}},
             "state_scale": {"type": "object", "additionalProperties": {"type": "number", "exclusiveMinimum": 0}},
             "noise": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
+            "theta_of": {"type": "object", "additionalProperties": {"type": "string"}, "default": {},
+                         "description": "behavior -> the behavior whose theta it shares (a sloppy copy with its own noise)"},
             "demo_length": {"type": "integer", "minimum": 1},
             "valid_fraction": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 0.5},
             "train": {"description": "the linear policy's minibatch Adam", "type": "object",
@@ -86,8 +92,13 @@ class Gaussian(ScenarioKind):
     }
 
     def check(self, scenario):
-        return [f"{key}: expected one entry per behavior {sorted(scenario['samples'])}, got {sorted(scenario[key])}"
-                for key in ("state_scale", "noise") if set(scenario[key]) != set(scenario["samples"])]
+        behaviors = set(scenario["samples"])
+        problems = [f"{key}: expected one entry per behavior {sorted(behaviors)}, got {sorted(scenario[key])}"
+                    for key in ("state_scale", "noise") if set(scenario[key]) != behaviors]
+        return problems + [f"theta_of: {k}: {v!r} expected a behavior with its own theta, one of "
+                           f"{sorted(behaviors - set(scenario['theta_of']))}"
+                           for k, v in scenario["theta_of"].items()
+                           if k not in behaviors or v not in behaviors or v in scenario["theta_of"]]
 
     def obs_keys(self, scenario):
         return OBS_KEYS

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from balancebc import registry
 from balancebc.scenarios import sim
-from balancebc.scenarios.base import SIMULATED, Rollouts, ScenarioKind
+from balancebc.scenarios.base import BALANCED, SIMULATED, Rollouts, ScenarioKind, demo_counts
 from balancebc.scenarios.record import record_dataset
 
 
@@ -21,6 +21,7 @@ class Multitask(ScenarioKind):
                       "minProperties": 2, "additionalProperties": False,
                       "properties": {"lift": {"type": "integer", "minimum": 1},
                                      "stack": {"type": "integer", "minimum": 1}}},
+            "balanced": BALANCED,
         },
     }
 
@@ -42,7 +43,7 @@ class Multitask(ScenarioKind):
 
     def demo_plan(self, scenario: dict) -> list[tuple[str, str, None]]:
         """(behavior, task, sloppiness) of every demo: the behavior is the task."""
-        return [(t, t, None) for t, n in scenario["demos"].items() for _ in range(n)]
+        return [(t, t, None) for t, n in demo_counts(scenario).items() for _ in range(n)]
 
     def make_expert(self, unit: str, sloppiness: None, seed: int):
         from balancebc.scenarios.multitask_expert import TaskExpert

@@ -7,7 +7,7 @@ import numpy as np
 
 from balancebc import registry
 from balancebc.scenarios import sim
-from balancebc.scenarios.base import SIMULATED, Rollouts, ScenarioKind
+from balancebc.scenarios.base import BALANCED, SIMULATED, Rollouts, ScenarioKind, demo_counts
 from balancebc.scenarios.record import record_dataset
 
 
@@ -20,6 +20,7 @@ class Pick(ScenarioKind):
             "regions": {"$ref": "#/$defs/regions", "minProperties": 2},
             "demos": {"description": "successful demos per region (one behavior per region)", "type": "object",
                       "minProperties": 2, "additionalProperties": {"type": "integer", "minimum": 1}},
+            "balanced": BALANCED,
         },
     }
 
@@ -48,7 +49,8 @@ class Pick(ScenarioKind):
 
     def demo_plan(self, scenario: dict) -> list[tuple[str, str, dict | None]]:
         """(behavior, region, sloppiness) of every demo to record: one behavior per region."""
-        return [(r, r, None) for r in scenario["regions"] for _ in range(scenario["demos"][r])]
+        counts = demo_counts(scenario)
+        return [(r, r, None) for r in scenario["regions"] for _ in range(counts[r])]
 
     def make_expert(self, unit: str, sloppiness: dict | None, seed: int):
         """The region expert; ``sloppiness`` (a scenario's ``suboptimal`` parameters) makes it sloppy."""

@@ -5,7 +5,7 @@ per region."""
 from __future__ import annotations
 
 from balancebc import registry
-from balancebc.scenarios.base import SIMULATED
+from balancebc.scenarios.base import BALANCED, SIMULATED, demo_counts
 from balancebc.scenarios.pick import Pick
 
 BEHAVIORS = ("optimal", "suboptimal")
@@ -31,6 +31,7 @@ class PickSuboptimal(Pick):
             "demos": {"description": "successful demos per behavior, each spread over the regions in turn",
                       "type": "object", "additionalProperties": False, "required": list(BEHAVIORS),
                       "properties": {b: {"type": "integer", "minimum": 1} for b in BEHAVIORS}},
+            "balanced": BALANCED,
             "suboptimal": {
                 "description": "how the suboptimal demos are sloppy (a style and its settings)",
                 "type": "object", "additionalProperties": False, "required": ["style"],
@@ -57,9 +58,9 @@ class PickSuboptimal(Pick):
 
     def demo_plan(self, scenario):
         """Optimal and suboptimal demos, each spread over the regions in turn."""
-        regions = list(scenario["regions"])
+        regions, counts = list(scenario["regions"]), demo_counts(scenario)
         return [(b, regions[j % len(regions)], scenario["suboptimal"] if b == "suboptimal" else None)
-                for b in BEHAVIORS for j in range(scenario["demos"][b])]
+                for b in BEHAVIORS for j in range(counts[b])]
 
 
 registry.SCENARIOS.register(PickSuboptimal())

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from balancebc.errors import BalanceBCError
-from balancebc.io.robomimic_hdf5 import Demo, write_dataset
+from balancebc.io.robomimic_hdf5 import Demo, check_finite, write_dataset
 
 OBS_KEYS = ["robot_obs", "scene_obs"]
 FRAME_KEYS = ("rel_actions", "robot_obs", "scene_obs")
@@ -66,6 +66,7 @@ def behavior_of(task: str, groups: dict[str, list[str]] | None) -> str | None:
 
 
 def to_demo(segment: dict[str, np.ndarray], task: str, behavior: str, where: str) -> Demo:
+    check_finite(where, segment)
     actions = segment["rel_actions"]
     if np.abs(actions).max() > 1.0 + 1e-6:
         raise BalanceBCError(f"{where}: rel_actions outside [-1, 1] (max |a| = {np.abs(actions).max():.3g})")

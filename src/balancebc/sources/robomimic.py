@@ -18,7 +18,7 @@ import numpy as np
 
 from balancebc.errors import BalanceBCError
 from balancebc.io.atomic import atomic_path
-from balancebc.io.robomimic_hdf5 import demo_number, open_dataset, read_masks, sorted_demos, split_train_valid
+from balancebc.io.robomimic_hdf5 import check_finite, demo_number, open_dataset, read_masks, sorted_demos, split_train_valid
 from balancebc.io.robomimic_hdf5 import env_args as read_env_args
 
 ACTION_TOLERANCE = 1e-6
@@ -48,7 +48,8 @@ def assign_behaviors(path: str, masks: dict[str, list[str]], demos: list[str],
 
 
 def check_demos(path: str, f: h5py.File, demos: list[str], obs_keys: list[str]) -> None:
-    """Every demo has actions in [-1, 1] and the observation keys, with shapes that agree."""
+    """Every demo has actions in [-1, 1] and the observation keys, with shapes that agree, and
+    no NaN or ±inf in its float arrays (actions, states, rewards, obs/*, next_obs/*)."""
     shapes: dict[str, tuple] = {}
     for demo in demos:
         g = f[f"data/{demo}"]
@@ -65,6 +66,8 @@ def check_demos(path: str, f: h5py.File, demos: list[str], obs_keys: list[str]) 
             if shapes.setdefault(key, shape) != shape:
                 raise BalanceBCError(f"{path}: data/{demo}/{key} has shape {shape} per step, other demos "
                                      f"{shapes[key]}; expected the same in every demo")
+        floats = ["actions", "states", "rewards", *(f"{p}/{k}" for p in ("obs", "next_obs") if p in g for k in g[p])]
+        check_finite(f"{path}: data/{demo}", {key: g[key] for key in floats if isinstance(g.get(key), h5py.Dataset)})
         worst = float(np.abs(actions).max()) if n else 0.0
         if worst > 1.0 + ACTION_TOLERANCE:
             raise BalanceBCError(f"{path}: data/{demo}/actions outside [-1, 1] (max |a| = {worst:.3g}); "

@@ -9,7 +9,7 @@ import numpy as np
 
 from balancebc.io.weights_file import WeightsFile
 
-TRACE_POINTS = 11  # where a scheduled method's weights are recorded over training
+TRACE_POINTS = 101  # where a scheduled method's weights are recorded: every 1% of training, as the sampler uses them
 
 
 @dataclass
@@ -62,8 +62,10 @@ class WeightingMethod:
         """A few words for the report's weights table, over the seeds' files."""
         first = files[0]
         if first.scheduled:
-            start = "/".join(f"{first.schedule[0]['weights'][b]:.3f}" for b in first.behaviors)
-            return f"{first.spec['schedule']} schedule, from {start} at the start"
+            shares = lambda ws: "/".join(f"{np.mean([w[b] for w in ws]):.3f}" for b in first.behaviors)  # noqa: E731
+            return (f"{first.spec['schedule']} schedule: {shares([first.schedule[0]['weights']])} at the start, "
+                    f"{shares([first.schedule[-1]['weights']])} at the end, "
+                    f"{shares([e['weights'] for e in first.schedule])} averaged over training steps")
         return "fixed"
 
 

@@ -19,40 +19,45 @@ properties:
               description: "L*_k: 0, a plain-BC proxy's loss (Re-Mix), or learned by meta-gradient"}
   prior: {enum: [uniform, natural], default: uniform, description: "what alpha is smoothed towards"}
   proxy:
-    description: the proxy model every reference and the DRO game train (gaussian uses a linear one)
+    description: >
+      the proxy model that every reference and the DRO game train, with the same trainer and
+      budget (gaussian uses a linear one)
     type: object
     additionalProperties: false
     default: {}
     properties:
       hidden: {type: array, items: {type: integer, minimum: 1}, default: [64, 64], description: "MLP widths"}
-      steps: {type: integer, minimum: 1, default: 500, description: "full-batch Adam steps of every reference proxy"}
-      lr: {type: number, exclusiveMinimum: 0, default: 0.005}
-      split: {enum: [valid, train], default: valid,
-              description: "where reference losses are measured: held-out demos or the training demos"}
+      steps: {type: integer, minimum: 10, default: 2000, description: "Adam steps of every proxy (x0.1 lr after 75%)"}
+      lr: {type: number, exclusiveMinimum: 0, default: 0.01}
+      batch_per_behavior: {type: [integer, "null"], minimum: 1, default: 64, description: "null: full batch"}
+      split: {enum: [train, valid], default: train,
+              description: "where L*_k and the game's excess are measured: the training demos or held-out ones"}
   metagrad:
     description: the meta-gradient reference (reference metagrad)
     type: object
     additionalProperties: false
     default: {}
     properties:
-      outer_steps: {type: integer, minimum: 1, default: 100}
+      outer_steps: {type: integer, minimum: 1, default: 200, description: "at most this many steps on w"}
       inner_steps: {type: integer, minimum: 1, default: 5}
       inner_lr: {type: number, exclusiveMinimum: 0, default: 0.05}
-      outer_lr: {type: number, exclusiveMinimum: 0, default: 0.1}
+      outer_lr: {type: number, exclusiveMinimum: 0, default: 0.5,
+                 description: "exponentiated-gradient step: the first moves log w by at most this much"}
       tolerance: {type: number, exclusiveMinimum: 0, default: 0.001, description: "w has converged when it moves less (L1) for 10 steps"}
       start: {enum: [natural, scratch], default: scratch,
-              description: "inner steps from a fresh proxy (scratch) or continuing the plain-BC proxy (natural)"}
+              description: "unroll every outer step from a fresh proxy (scratch) or from the plain-BC proxy (natural)"}
+      reference_at: {enum: [inner, retrained], default: inner,
+                     description: "L*_k after the inner steps with the converged w (inner) or after a full proxy training on it"}
   dro:
-    description: the DRO game's solver
+    description: the DRO game's alpha steps (the proxy's training sets its length)
     type: object
     additionalProperties: false
     default: {}
     properties:
-      steps: {type: integer, minimum: 1, default: 2000}
-      lr: {type: number, exclusiveMinimum: 0, default: 0.01}
       eta: {type: number, exclusiveMinimum: 0, default: 0.03}
       smoothing: {type: number, minimum: 0, maximum: 1, default: 0.0001}
-      batch_per_behavior: {type: [integer, "null"], minimum: 1, default: 64, description: "null: full batch"}
+      tolerance: {type: number, exclusiveMinimum: 0, default: 0.05,
+                  description: "alpha has settled when its mean over the last 10% of iterations moves less (L1) from the 10% before"}
 """
 
 
@@ -80,16 +85,16 @@ class DRO(WeightingMethod):
         data = behavior_data.load(problem.labelled, problem.obs_keys)
         model = proxy_model(problem.proxy, data, spec["proxy"])
         behaviors, counts = data.behaviors, problem.counts
-        reference = reference_losses(spec["reference"], model, data, spec["proxy"], spec["metagrad"], problem.seed)
-        ref = np.array(reference.pop("losses"))
+        reference = reference_losses(model, data, spec, problem.seed)
         prior = np.array(list(registry.METHODS[spec["prior"]].weights_at({}, counts).values()))
-        out = dro.solve(model, data, ref, prior, spec["dro"], problem.seed)
+        out = dro.solve(model, data, reference, prior, spec, problem.seed)
         named = lambda v: dict(zip(behaviors, v))  # noqa: E731
         solver = {
-            "reference": spec["reference"], "reference_losses": named(ref.tolist()),
-            "reference_split": "mask/" + spec["proxy"]["split"],
-            **{f"metagrad_{k}": v for k, v in reference.items()},  # metagrad: each behavior's w and its trace
-            "final_alpha": named(out["final_alpha"]), "final_train_losses": named(out["final_train_losses"]),
+            "reference": spec["reference"], "reference_losses": named(reference.losses.tolist()),
+            "split": "mask/" + spec["proxy"]["split"],
+            **{f"metagrad_{k}": named(v) for k, v in reference.extras.items()},  # each behavior's w, trace, convergence
+            **{k: named(out[k]) for k in ("final_alpha", "final_losses", "final_excess")},
+            **{k: out[k] for k in ("all_clipped_share", "alpha_change", "settled")},
             "prior": named(prior.tolist()),
             "trace": [{"step": t["step"], "weights": named(t["alpha"]), "excess": named(t["excess"])}
                       for t in out["trace"]],
@@ -101,7 +106,14 @@ class DRO(WeightingMethod):
     def note(self, files):
         alpha = "/".join(f"{np.mean(v):.2f} ± {np.std(v, ddof=1) if len(v) > 1 else 0.0:.2f}"
                          for v in (np.array([f.solver["final_alpha"][b] for f in files]) for b in files[0].behaviors))
-        return f"DRO ({files[0].spec['reference']} reference), averaged alpha; final alpha {alpha}"
+        note = f"DRO ({files[0].spec['reference']} reference), averaged alpha; final alpha {alpha}"
+        unsettled = sum(not f.solver["settled"] for f in files)
+        if unsettled:
+            note += f"; **alpha did not settle in {unsettled} of {len(files)} solves**"
+        converged = [c for f in files for c in f.solver.get("metagrad_converged", {}).values()]
+        if not all(converged):
+            note += f"; **meta-gradient w did not converge in {converged.count(False)} of {len(converged)} solves**"
+        return note
 
 
 registry.METHODS.register(DRO())
