@@ -6,7 +6,7 @@ from balancebc import registry
 from balancebc.io.atomic import atomic_path
 from balancebc.policies.base import Policy
 
-LOG_EVERY = 200  # steps between rows of the training log
+LOG_ROWS = 20  # rows of the training log (learning curves), evenly spaced over the budget
 
 
 class Linear(Policy):
@@ -28,6 +28,7 @@ class Linear(Policy):
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=settings["steps"])
         steps = settings["steps"]
         sampler = BehaviorSampler(data.train.b.numpy(), behaviors, weights_at, settings["batch_size"], steps, seed)
+        log_every = max(1, steps // LOG_ROWS)
         history = []
         for step in range(1, steps + 1):
             idx = sampler.next_batch()
@@ -36,7 +37,7 @@ class Linear(Policy):
             (pred - data.train.y[idx]).pow(2).mean().backward()
             opt.step()
             schedule.step()
-            if step % LOG_EVERY == 0 or step == steps:
+            if step % log_every == 0 or step == steps:
                 with torch.no_grad():
                     row = {"step": step, **{f"weight/{b}": w for b, w in sampler.mean_weights().items()}}
                     for split in ("train", "valid"):
