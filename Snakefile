@@ -36,4 +36,5 @@ onerror:
 rule all:
     input:
         [paths.report_files(s) for s in SCENARIOS],
+        paths.claims_files(),
     default_target: True

@@ -70,6 +70,7 @@ def test_import_errors_name_the_file(calvin_root, tmp_path):
 def test_pipeline_trains_and_reports_offline(calvin_root, tmp_path):
     """Given labels (the task names) and discovered ones (k-means on action statistics)."""
     params = tiny_params()
+    params["replicates"] = [0]  # one dataset replicate is enough here
     params["scenarios"] = {"calvin": {"kind": "calvin", "path": str(calvin_root)},
                            "calvin_found": {"kind": "calvin", "path": str(calvin_root),
                                             "discover": {"k": 3, "features": ["action_stats"]}}}
@@ -80,15 +81,16 @@ def test_pipeline_trains_and_reports_offline(calvin_root, tmp_path):
     report = project / "results/calvin/report"
     rows = list(csv.DictReader((report / "results.csv").open()))
     assert {(r["method"], r["behavior"]) for r in rows} == {(m, t) for m in params["methods"] for t in COUNTS}
+    assert {float(r["fraction"]) for r in rows} == {1.0}
     assert all(r["metric"] == "loss" and float(r["mean"]) > 0 for r in rows)
     assert "rollouts of 'calvin' data need its simulator" in (report / "results.md").read_text()
-    labels = json.loads((project / "data/calvin_found/labels.json").read_text())
+    labels = json.loads((project / "data/calvin_found/rep0/labels.json").read_text())
     assert labels["source"] == "discovered" and labels["discovery"]["adjusted_rand_index"] > 0.9
-    weights = json.loads((project / "results/calvin_found/weights/dro_remix/seed0.json").read_text())
+    weights = json.loads((project / "results/calvin_found/weights/dro_remix/rep0/seed0.json").read_text())
     assert sorted(weights["weights"]) == ["cluster_0", "cluster_1", "cluster_2"]
     # the discovered behaviors as filter keys: robomimic reads them, from another folder too
     moved = tmp_path / "elsewhere"
-    shutil.copytree(project / "data/calvin_found", moved)
+    shutil.copytree(project / "data/calvin_found/rep0", moved)
     ObsUtils.initialize_obs_modality_mapping_from_dict({"low_dim": OBS_KEYS})
     for cluster, entry in labels["behaviors"].items():
         ds = SequenceDataset(hdf5_path=str(moved / "labelled.hdf5"), obs_keys=OBS_KEYS, dataset_keys=("actions",),

@@ -10,29 +10,29 @@ def _project(tmp_path):
 
 
 def test_label_with_missing_dataset(tmp_path):
-    proc = run("balancebc label --scenario pick", _project(tmp_path), check=False)
+    proc = run("balancebc label --scenario pick --replicate 0", _project(tmp_path), check=False)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert "data/pick/dataset.hdf5: dataset file not found" in proc.stderr
-    assert not (tmp_path / "data" / "pick" / "labels.json").exists()
+    assert "data/pick/rep0/dataset.hdf5: dataset file not found" in proc.stderr
+    assert not (tmp_path / "data" / "pick" / "rep0" / "labels.json").exists()
 
 
 def test_label_with_corrupt_dataset(tmp_path):
-    (tmp_path / "data" / "pick").mkdir(parents=True)
-    (tmp_path / "data" / "pick" / "dataset.hdf5").write_bytes(b"not an hdf5 file at all")
-    proc = run("balancebc label --scenario pick", _project(tmp_path), check=False)
+    (tmp_path / "data" / "pick" / "rep0").mkdir(parents=True)
+    (tmp_path / "data" / "pick" / "rep0" / "dataset.hdf5").write_bytes(b"not an hdf5 file at all")
+    proc = run("balancebc label --scenario pick --replicate 0", _project(tmp_path), check=False)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert "data/pick/dataset.hdf5: not a readable HDF5 file" in proc.stderr
-    assert sorted(p.name for p in (tmp_path / "data" / "pick").iterdir()) == ["dataset.hdf5"]
+    assert "data/pick/rep0/dataset.hdf5: not a readable HDF5 file" in proc.stderr
+    assert sorted(p.name for p in (tmp_path / "data" / "pick" / "rep0").iterdir()) == ["dataset.hdf5"]
 
 
 def test_train_with_missing_dataset(tmp_path):
-    proc = run("balancebc train --scenario pick --method natural --seed 0", _project(tmp_path), check=False)
+    proc = run("balancebc train --scenario pick --replicate 0 --method natural --seed 0", _project(tmp_path), check=False)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "dataset file not found" in proc.stderr
     assert not (tmp_path / "results").exists()
 
 
 def test_unknown_method_names_the_choices(tmp_path):
-    proc = run("balancebc weights --scenario pick --method bogus --seed 0", _project(tmp_path), check=False)
+    proc = run("balancebc weights --scenario pick --replicate 0 --method bogus --seed 0", _project(tmp_path), check=False)
     assert proc.returncode == 2
     assert "--method 'bogus': not in params.yaml methods (expected one of ['dro_metagrad', 'natural', 'temperature_warm'])" in proc.stderr

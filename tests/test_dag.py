@@ -24,7 +24,7 @@ def test_rule_graph_equals_dvc_stage_graph(project):
     dvc_edges = {(a.split("@")[0], b.split("@")[0])
                  for a, b in re.findall(r'"([^"]+)"\s*->\s*"([^"]+)"', dvc_dot)}
     dvc_nodes = {n.split("@")[0] for n in re.findall(r'"([^"]+)"', dvc_dot)}
-    assert snake_nodes == dvc_nodes == {"generate", "label", "weights", "train", "evaluate", "report"}
+    assert snake_nodes == dvc_nodes == {"generate", "label", "weights", "train", "evaluate", "report", "claims"}
     assert snake_edges == dvc_edges
     assert ("train", "evaluate") in dvc_edges and ("weights", "train") in dvc_edges
 @pytest.mark.slow
@@ -33,8 +33,9 @@ def test_every_job_runs_the_same_command_in_both(project):
     snake_cmds = set(re.findall(r"^Shell command: (balancebc [^\n]+?)\s*$", proc.stdout + proc.stderr, re.M))
     dvc = run("dvc repro --dry --force", project).stdout
     dvc_cmds = set(re.findall(r"^> (balancebc [^\n]+?)\s*$", dvc, re.M))
-    # tiny params: 3 scenarios × (generate, label, report + 3 methods × 2 seeds × (weights, train, evaluate))
-    assert len(snake_cmds) == 3 * (3 + 3 * 2 * 3)
+    # tiny params: 3 scenarios × (2 replicates × (generate, label) + report
+    #   + 3 methods × 2 replicates × 1 seed × (weights, train, evaluate)), and one claims job
+    assert len(snake_cmds) == 3 * (2 * 2 + 1 + 3 * 2 * 1 * 3) + 1
     assert snake_cmds == dvc_cmds
 @pytest.mark.slow
 def test_the_paper_parameter_set_drives_the_same_dag(project):
@@ -47,7 +48,7 @@ def test_the_paper_parameter_set_drives_the_same_dag(project):
     paper = yaml.safe_load((REPO / "params_paper.yaml").read_text())
     proc = run("snakemake -n --forceall --cores 1", project, env={"BALANCEBC_PARAMS": "params_paper.yaml"})
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", proc.stdout, re.M))
-    jobs = len(paper["scenarios"]) * len(paper["methods"]) * len(paper["seeds"])
+    jobs = len(paper["scenarios"]) * len(paper["methods"]) * len(paper["seeds"]) * len(paper.get("replicates", [0]))
     assert int(counts["train"]) == int(counts["weights"]) == jobs
     proc = run("balancebc check-params", project, env={"BALANCEBC_PARAMS": "params_paper.yaml"})
     assert "params_paper.yaml: valid" in proc.stdout

@@ -17,6 +17,7 @@ PARAM = "scenarios.pick.demos.right"
 @pytest.fixture(scope="module")
 def swept(tmp_path_factory):
     params = tiny_params()
+    params["replicates"] = [0]  # one dataset replicate is enough here
     params["scenarios"] = {"pick": params["scenarios"]["pick"]}
     params["methods"] = {"natural": {"kind": "natural"}, "uniform": {"kind": "uniform"}}
     params["seeds"] = [0]
@@ -67,7 +68,7 @@ def test_plots_diff_draws_every_experiment(swept, tmp_path):
 def test_remote_push_pull_restores_a_deleted_result(swept, tmp_path):
     remote = tmp_path / "remote"
     run(f"dvc remote add -d -f store {remote} && dvc push", swept)
-    result = swept / "results/pick/eval/natural/seed0.json"
+    result = swept / "results/pick/eval/natural/rep0/seed0.json"
     before = result.read_bytes()
     result.unlink()
     shutil.rmtree(swept / ".dvc/cache")  # so that only the remote has it

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.slow
 def small_params() -> dict:
     """The gaussian scenario alone, two methods, one seed: every stage in about a minute."""
     params = tiny_params()
+    params["replicates"] = [0]  # one dataset replicate is enough here
     params["scenarios"] = {"gaussian": params["scenarios"]["gaussian"]}
     params["methods"] = {m: params["methods"][m] for m in ("natural", "temperature_warm")}
     params["seeds"] = [0]

@@ -35,7 +35,7 @@ def test_cli_reports_invalid_params_without_traceback_and_writes_nothing(tmp_pat
     params = tiny_params()
     params["scenarios"]["pick"]["demos"]["right"] = -1
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    proc = run("balancebc generate --scenario pick", tmp_path, check=False)
+    proc = run("balancebc generate --scenario pick --replicate 0", tmp_path, check=False)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "scenarios.pick.demos.right: -1 is less than the minimum of 1" in proc.stderr

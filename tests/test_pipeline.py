@@ -15,6 +15,8 @@ pytestmark = pytest.mark.slow
 
 METHODS = list(tiny_params()["methods"])
 SEEDS = tiny_params()["seeds"]
+REPLICATES = tiny_params()["replicates"]
+POLICIES = [(r, s) for r in REPLICATES for s in SEEDS]
 SCENARIOS = list(tiny_params()["scenarios"])
 BEHAVIORS = {"pick": list(tiny_params()["scenarios"]["pick"]["regions"]),
              "pick_suboptimal": ["optimal", "suboptimal"],
@@ -37,20 +39,29 @@ def project(tmp_path_factory):
                                               ("gaussian", "loss")])
 def test_report_covers_every_method_and_unit(project, scenario, metric):
     report = project / f"results/{scenario}/report"
-    for name in ("results.csv", "results.md", "results.png", "alpha.png", "weights.md", "metrics.json"):
+    for name in paths.REPORT_FILES:
         assert (report / name).stat().st_size > 0
     rows = list(csv.DictReader((report / "results.csv").open()))
     unit, units = UNITS[scenario]
-    assert {(r["method"], r[unit]) for r in rows} == {(m, u) for m in METHODS for u in units}
+    # a row per method, unit and checkpoint (the learning curve); the tests at the end of training
+    fractions = sorted(tiny_params()["checkpoints"])
+    assert sorted((r["method"], r[unit], float(r["fraction"])) for r in rows) == \
+        sorted((m, u, f) for m in METHODS for u in units for f in fractions)
     for r in rows:
-        assert r["metric"] == metric and int(r["seeds"]) == len(SEEDS)
+        assert r["metric"] == metric and int(r["policies"]) == len(POLICIES)
         assert float(r["mean"]) >= 0.0 and (metric != "success_rate" or float(r["mean"]) <= 1.0)
-    assert (report / "results.png").read_bytes()[:4] == b"\x89PNG"
-    # the smaller behavior is up-weighted by the warm schedule (every seed's weights file)
+        assert (r["p_holm"] != "") == (float(r["fraction"]) == 1.0 and r["method"] != "natural")
+    outcomes = list(csv.DictReader((project / paths.record_file(scenario, "outcomes.csv")).open()))
+    assert {(int(o["replicate"]), int(o["seed"])) for o in outcomes} == set(POLICIES)
+    for name in ("results.png", "curve.png"):
+        assert (report / name).read_bytes()[:4] == b"\x89PNG"
+    md = (report / "results.md").read_text()
+    assert "Holm" in md and "Learning curve" in md
+    # the smaller behavior is up-weighted by the warm schedule (every policy's weights file)
     small = BEHAVIORS[scenario][-1]
-    w = {(m, s): json.loads((project / paths.weights(scenario, m, s)).read_text())["weights"][small]
-         for m in METHODS for s in SEEDS}
-    assert all(w["temperature_warm", s] > w["natural", s] for s in SEEDS)
+    w = {(m, p): json.loads((project / paths.weights(scenario, m, *p)).read_text())["weights"][small]
+         for m in METHODS for p in POLICIES}
+    assert all(w["temperature_warm", p] > w["natural", p] for p in POLICIES)
     table = (report / "weights.md").read_text()
     assert "DRO (metagrad reference)" in table
     assert ("The paper's Table 1" in table) == (scenario == "pick_suboptimal")
@@ -60,8 +71,34 @@ def test_checkpoints_load_as_robomimic_policies(project):
     import robomimic.utils.file_utils as FileUtils
     import torch
     policy, ckpt = FileUtils.policy_from_checkpoint(
-        ckpt_path=str(project / "results/pick/train/natural/seed0/model.pth"), device=torch.device("cpu"))
+        ckpt_path=str(project / paths.checkpoint("pick", "natural", 0, 0)), device=torch.device("cpu"))
     assert ckpt["algo_name"] == "bc" and ckpt["env_metadata"]["env_name"] == "RegionLift"
+    halfway, _ = FileUtils.policy_from_checkpoint(
+        ckpt_path=str(project / paths.checkpoint("pick", "natural", 0, 0, 0.5)), device=torch.device("cpu"))
+    log = json.loads((project / paths.train_log("pick", "natural", 0, 0)).read_text())
+    assert log["checkpoints"] == {"0.5": tiny_params()["train"]["steps"] // 2, "1.0": tiny_params()["train"]["steps"]}
+
+
+def test_replicates_are_different_datasets(project):
+    import h5py
+    first = [h5py.File(project / paths.dataset("pick", r))["data/demo_0/actions"][:5] for r in REPLICATES]
+    assert not (first[0].shape == first[1].shape and (first[0] == first[1]).all())
+
+
+def test_claims_table(project):
+    rows = list(csv.DictReader((project / paths.claims_file("claims.csv")).open()))
+    by = {}
+    for r in rows:
+        by.setdefault(r["claim"], []).append(r)
+    assert [float(r["fraction"]) for r in by["paired_curve"]] == sorted(tiny_params()["checkpoints"])
+    assert all(r["paired"] == "True" for r in by["paired_curve"] + by["weight"])
+    assert [r["unit"] for r in by["across"]] == ["left", "middle"] and by["across"][0]["paired"] == "False"
+    assert by["weight"][0]["metric"] == "weight"
+    assert [r["verdict"] for r in by["absent"]] == ["not run"]
+    tested = [r for r in rows if r["verdict"] != "not run"]
+    assert {r["verdict"] for r in tested} <= {"reproduced", "contradicted", "inconclusive"}
+    assert all(float(r["p_holm"]) >= float(r["p"]) for r in tested if r["p"])
+    assert "Verdicts:" in (project / paths.claims_file("claims.md")).read_text()
 
 
 def test_mlflow_has_every_train_and_evaluate_run(project):
@@ -77,7 +114,8 @@ def test_mlflow_has_every_train_and_evaluate_run(project):
         assert {(r.data.tags["invocation"], r.data.tags["mlflow.parentRunId"]) for r in runs} == \
             {(parent.data.tags["invocation"], parent.info.run_id)}
         names = sorted(r.info.run_name for r in runs)
-        expected = sorted(f"{stage}/{m}/seed{s}" for stage in ("train", "evaluate") for m in METHODS for s in SEEDS)
+        expected = sorted(f"{stage}/{m}/rep{r}/seed{s}" for stage in ("train", "evaluate") for m in METHODS
+                          for r, s in POLICIES)
         assert names == expected
         rare = BEHAVIORS[scenario][-1]
         for r in runs:
@@ -91,9 +129,14 @@ def test_mlflow_has_every_train_and_evaluate_run(project):
 
 
 def _snakemake_jobs(text: str) -> set:
+    """(rule, sorted wildcard values) of every job in Snakemake's log, but the target `all`."""
     jobs = set()
-    for rule, wildcards in re.findall(r"^(?:localrule|rule) (\w+):\n(?:.*\n)*?\s+wildcards: ([^\n]+)", text, re.M):
-        jobs.add((rule, tuple(sorted(w.split("=")[1] for w in wildcards.split(", ")))))
+    for block in re.split(r"^(?=(?:localrule|rule) \w+:$)", text, flags=re.M):
+        rule = re.match(r"(?:localrule|rule) (\w+):\n", block)
+        if rule is None or rule[1] == "all":
+            continue
+        wildcards = re.search(r"^\s+wildcards: ([^\n]+)", block, re.M)
+        jobs.add((rule[1], tuple(sorted(w.split("=")[1] for w in wildcards[1].split(", "))) if wildcards else ()))
     return jobs
 
 
@@ -107,9 +150,12 @@ def test_changing_one_method_reruns_only_its_jobs(project):
     expected_rules, expected_stages = set(), set()
     for sc in SCENARIOS:
         stages = ("weights", "train", "evaluate")
-        expected_rules |= {("report", (sc,))} | {(stage, tuple(sorted((sc, "temperature_warm", str(s)))))
-                                                 for stage in stages for s in SEEDS}
-        expected_stages |= {f"report@{sc}"} | {f"{stage}@{sc}-temperature_warm-{s}" for stage in stages for s in SEEDS}
+        expected_rules |= {("report", (sc,))} | {(stage, tuple(sorted((sc, "temperature_warm", str(r), str(s)))))
+                                                 for stage in stages for r, s in POLICIES}
+        expected_stages |= {f"report@{sc}"} | {f"{stage}@{sc}-{r}-temperature_warm-{s}" for stage in stages
+                                               for r, s in POLICIES}
+    expected_rules.add(("claims", ()))
+    expected_stages.add("claims")
     proc = run("snakemake --cores 2", project, timeout=600)
     assert _snakemake_jobs(proc.stderr) == expected_rules
 
@@ -161,5 +207,6 @@ def test_snakemake_html_report_shows_every_figure_and_table(project, chromium, t
                 elif max(widths, default=0) > 100:  # the figure, not the Snakemake logo
                     shown.add(" ".join(label[1:]))
                 page.screenshot(path=tmp_path / f"{scenario}-{i}.png")
-            assert shown == {"tables", "results per method and unit", "DRO weights over iterations"}, (scenario, labels)
+            assert shown == {"tables", "results per method and unit", "learning curve", "DRO weights over iterations"}, \
+                (scenario, labels)
         browser.close()

@@ -74,13 +74,14 @@ def test_missing_file(tmp_path):
         import_robomimic({**SCENARIO, "path": str(tmp_path / "nowhere.hdf5")}, str(tmp_path / "out.hdf5"))
 def test_runs_end_to_end_with_rollouts(lift_file, tmp_path):
     params = tiny_params()
+    params["replicates"] = [0]  # one dataset replicate is enough here
     params["scenarios"] = {"byo": {**SCENARIO, "path": str(lift_file)}}
     params["methods"] = {"natural": {"kind": "natural"}, "uniform": {"kind": "uniform"}}
     params["seeds"] = [0]
     params["evaluate"]["episodes"] = 2
     project = make_project(tmp_path, params)
     run("snakemake --cores 2", project, timeout=600)
-    evaluation = json.loads((project / "results/byo/eval/natural/seed0.json").read_text())
+    evaluation = json.loads((project / "results/byo/eval/natural/rep0/seed0.json").read_text())
     assert evaluation["unit"] == "task" and evaluation["units"]["Lift"]["episodes"] == 2
     rows = list(csv.DictReader((project / "results/byo/report/results.csv").open()))
     assert {(r["method"], r["task"], r["metric"]) for r in rows} == {

@@ -38,13 +38,13 @@ def _params() -> dict:
     # dro_remix with the tiny solver settings of the tiny params' DRO method
     params["methods"] = {"natural": {"kind": "natural"},
                          "dro_remix": {**params["methods"]["dro_metagrad"], "reference": "remix"}}
-    params["seeds"] = [0]
+    params["seeds"], params["replicates"] = [0], [0]
     return params
 
 
 def _artefacts(project: Path) -> dict[str, object]:
     """What the stages wrote, less CPU times and pickled tensors."""
-    files = [*project.glob("data/*/labels.json"), *project.glob("results/*/*/*/seed*.json"),
+    files = [*project.glob("data/*/rep*/labels.json"), *project.glob("results/*/*/*/rep*/seed*.json"),
              *project.glob("results/*/report/results.csv")]
     out = {}
     for f in files:
@@ -57,7 +57,8 @@ def _artefacts(project: Path) -> dict[str, object]:
 
 def _requested(params: dict, rule: str, scenario: str) -> dict:
     """What a rule's job should have asked for: params.yaml's resources, the profile's overrides."""
-    want = {**params["resources"][rule], **PROFILE.get("set-resources", {}).get(rule, {})}
+    stage = "report" if rule == "claims" else rule  # the claims job asks what a report job asks
+    want = {**params["resources"][stage], **PROFILE.get("set-resources", {}).get(rule, {})}
     threads = {"generate": params["scenarios"][scenario].get("workers", 1),
                "evaluate": params["evaluate"]["workers"]}.get(rule, 1)
     return {"runtime": want["runtime"], "mem_mb": want["mem_mb"], "cpus": threads}
@@ -80,12 +81,13 @@ def test_pipeline_runs_as_slurm_jobs_and_matches_a_local_run(slurm, mlflow_serve
     # one SLURM job per Snakemake job (the plugin logs each as rule_<rule>/<wildcards>/<slurm id>.log)
     logs = sorted((cluster / ".snakemake/slurm_logs").glob("rule_*/**/*.log"))
     jobs = {j["JobId"]: j for j in slurm.finished_jobs()}
-    n_per_scenario = 3 + 3 * len(params["methods"]) * len(params["seeds"])  # generate, label, report + 3 per method/seed
-    assert len(logs) == len(params["scenarios"]) * n_per_scenario
+    # generate, label, report + 3 per method and policy; one claims job
+    n_per_scenario = 3 + 3 * len(params["methods"]) * len(params["seeds"]) * len(params["replicates"])
+    assert len(logs) == len(params["scenarios"]) * n_per_scenario + 1
     assert {log.stem for log in logs} <= set(jobs), "a Snakemake job is missing from SLURM's job records"
     for log in logs:
         rule, wildcards = log.relative_to(cluster / ".snakemake/slurm_logs").parts[0][len("rule_"):], log.parent.name
-        scenario = next(s for s in params["scenarios"] if s in wildcards)
+        scenario = next((s for s in params["scenarios"] if s in wildcards), "pick")  # claims: any
         job, want = jobs[log.stem], _requested(params, rule, scenario)
         assert job["JobState"] == "COMPLETED", (log, job)
         assert job["Partition"] == PROFILE["default-resources"]["slurm_partition"]
@@ -100,8 +102,8 @@ def test_pipeline_runs_as_slurm_jobs_and_matches_a_local_run(slurm, mlflow_serve
         runs = client.search_runs([exp.experiment_id], filter_string=f"tags.invocation = '{invocation}'")
         (parent,) = [r for r in runs if r.data.tags.get("role") == "invocation"]
         children = sorted(r.info.run_name for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id)
-        assert children == sorted(f"{stage}/{m}/seed{s}" for stage in ("evaluate", "train")
-                                  for m in params["methods"] for s in params["seeds"])
+        assert children == sorted(f"{stage}/{m}/rep{r}/seed{s}" for stage in ("evaluate", "train")
+                                  for m in params["methods"] for r in params["replicates"] for s in params["seeds"])
         assert parent.info.status == "FINISHED"
 
     # the same artefacts as the local run

@@ -11,12 +11,13 @@ from pathlib import Path
 
 from balancebc import paths
 from balancebc.errors import BalanceBCError
-from balancebc.stages import evaluate, generate, label, report, train, weights
+from balancebc.stages import claims, evaluate, generate, label, report, train, weights
 
 # stage → its module (whose `run` does the work) and what its command names
-STAGES = {"generate": (generate, ["scenario"]), "label": (label, ["scenario"]),
-          "weights": (weights, ["scenario", "method", "seed"]), "train": (train, ["scenario", "method", "seed"]),
-          "evaluate": (evaluate, ["scenario", "method", "seed"]), "report": (report, ["scenario"])}
+POLICY = ["scenario", "replicate", "method", "seed"]
+STAGES = {"generate": (generate, ["scenario", "replicate"]), "label": (label, ["scenario", "replicate"]),
+          "weights": (weights, POLICY), "train": (train, POLICY), "evaluate": (evaluate, POLICY),
+          "report": (report, ["scenario"]), "claims": (claims, [])}
 
 
 class _Tee:
@@ -39,8 +40,8 @@ class _Tee:
 
 
 def _require(params: dict, args) -> None:
-    for name, options in (("scenario", params["scenarios"]), ("method", params["methods"]),
-                          ("seed", params["seeds"])):
+    for name, options in (("scenario", params["scenarios"]), ("replicate", params["replicates"]),
+                          ("method", params["methods"]), ("seed", params["seeds"])):
         value = getattr(args, name, None)
         if value is not None and value not in options:
             raise BalanceBCError(f"--{name} {value!r}: not in {args.params} {name}s "
@@ -55,7 +56,7 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--params", default=os.environ.get("BALANCEBC_PARAMS", "params.yaml"),
                        help="parameter file (default: $BALANCEBC_PARAMS, else params.yaml)")
         for arg in needs:
-            s.add_argument(f"--{arg}", required=True, type=int if arg == "seed" else str)
+            s.add_argument(f"--{arg}", required=True, type=int if arg in ("seed", "replicate") else str)
     return p
 
 
@@ -71,7 +72,8 @@ def main(argv=None) -> int:
         _require(params, args)
         stage, needs = STAGES[args.stage]
         job = {k: getattr(args, k) for k in needs}
-        log_path = Path(paths.log(args.stage, job["scenario"], job.get("method"), job.get("seed")))
+        log_path = Path(paths.log(args.stage, job.get("scenario", "all"), job.get("replicate"), job.get("method"),
+                                  job.get("seed")))
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_file = log_path.open("w")
         sys.stdout, sys.stderr = _Tee(sys.stdout, log_file), _Tee(sys.stderr, log_file)

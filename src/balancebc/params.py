@@ -30,8 +30,13 @@ def _dispatch(kinds) -> dict:
             "allOf": branches}
 
 
+def _packaged(name: str):
+    return yaml.safe_load(resources.files("balancebc").joinpath(f"schema/{name}").read_text())
+
+
 def schema() -> dict:
-    base = yaml.safe_load(resources.files("balancebc").joinpath("schema/params.schema.yaml").read_text())
+    base = _packaged("params.schema.yaml")
+    base["properties"]["analysis"]["properties"]["claims"]["default"] = _packaged("claims.yaml")
     base["$defs"]["scenario"] = _dispatch(list(registry.SCENARIOS))
     base["$defs"]["method"] = _dispatch(list(registry.METHODS))
     return base

@@ -17,6 +17,9 @@ except BalanceBCError as exc:
 SCENARIOS = list(config["scenarios"])
 METHODS = list(config["methods"])
 SEEDS = list(config["seeds"])
+REPLICATES = list(config["replicates"])
+# a policy's checkpoints along its training budget (the learning curve): model.pth at the end
+CHECKPOINTS = list(paths.checkpoints("{scenario}", "{method}", "{replicate}", "{seed}", config["checkpoints"]).values())
 
 # One id for this invocation, inherited by every job (SLURM jobs too): their MLflow runs
 # carry it and hang under one parent run per scenario (balancebc.tracking).
@@ -27,6 +30,7 @@ wildcard_constraints:
     scenario="[a-z][a-z0-9_]*",
     method="[a-z][a-z0-9_]*",
     seed="[0-9]+",
+    replicate="[0-9]+",
 
 
 def depends_on(stage):
@@ -58,9 +62,11 @@ def imported_source(wildcards):
     return scenario_kind(wildcards).inputs(scenario_params(wildcards))
 
 
-def every_seed(path):
-    """An input function: ``path(scenario, method, seed)`` of every method and seed."""
-    return lambda wildcards: [path(wildcards.scenario, m, s) for m in METHODS for s in SEEDS]
+def every_policy(path):
+    """An input function: ``path(scenario, method, replicate, seed)`` of every method,
+    dataset replicate and seed."""
+    return lambda wildcards: [path(wildcards.scenario, m, r, s) for m in METHODS for r in REPLICATES for s in SEEDS]
+
 
 
 def requests(stage):

@@ -1,67 +1,67 @@
-# Per method and seed: weights (with a DRO method's reference losses) → train a policy → evaluate it.
+# Per method, dataset replicate and seed (a policy): weights (with a DRO method's reference losses) → train a policy → evaluate it.
 
 
 rule weights:
     input:
-        dataset=paths.dataset("{scenario}"),
-        labels=paths.labels("{scenario}"),
-        labelled=paths.labelled("{scenario}"),
+        dataset=paths.dataset("{scenario}", "{replicate}"),
+        labels=paths.labels("{scenario}", "{replicate}"),
+        labelled=paths.labelled("{scenario}", "{replicate}"),
     output:
-        weights=paths.weights("{scenario}", "{method}", "{seed}"),
+        weights=paths.weights("{scenario}", "{method}", "{replicate}", "{seed}"),
     params:
         **depends_on("weights"),
     log:
-        paths.log("weights", "{scenario}", "{method}", "{seed}"),
+        paths.log("weights", "{scenario}", "{replicate}", "{method}", "{seed}"),
     benchmark:
-        paths.benchmark("weights", "{scenario}", "{method}", "{seed}")
+        paths.benchmark("weights", "{scenario}", "{replicate}", "{method}", "{seed}")
     conda:
         "../envs/balancebc.yaml"
     resources:
         **requests("weights"),
     shell:
-        "balancebc weights --scenario {wildcards.scenario} --method {wildcards.method} --seed {wildcards.seed}"
+        "balancebc weights --scenario {wildcards.scenario} --replicate {wildcards.replicate} --method {wildcards.method} --seed {wildcards.seed}"
 
 
 rule train:
     input:
-        dataset=paths.dataset("{scenario}"),
-        labelled=paths.labelled("{scenario}"),
-        weights=paths.weights("{scenario}", "{method}", "{seed}"),
+        dataset=paths.dataset("{scenario}", "{replicate}"),
+        labelled=paths.labelled("{scenario}", "{replicate}"),
+        weights=paths.weights("{scenario}", "{method}", "{replicate}", "{seed}"),
     output:
-        checkpoint=paths.checkpoint("{scenario}", "{method}", "{seed}"),
-        train_log=paths.train_log("{scenario}", "{method}", "{seed}"),
+        checkpoints=CHECKPOINTS,
+        train_log=paths.train_log("{scenario}", "{method}", "{replicate}", "{seed}"),
     params:
         **depends_on("train"),
     log:
-        paths.log("train", "{scenario}", "{method}", "{seed}"),
+        paths.log("train", "{scenario}", "{replicate}", "{method}", "{seed}"),
     benchmark:
-        paths.benchmark("train", "{scenario}", "{method}", "{seed}")
+        paths.benchmark("train", "{scenario}", "{replicate}", "{method}", "{seed}")
     conda:
         "../envs/balancebc.yaml"
     resources:
         **requests("train"),
     shell:
-        "balancebc train --scenario {wildcards.scenario} --method {wildcards.method} --seed {wildcards.seed}"
+        "balancebc train --scenario {wildcards.scenario} --replicate {wildcards.replicate} --method {wildcards.method} --seed {wildcards.seed}"
 
 
 rule evaluate:
     input:
-        dataset=paths.dataset("{scenario}"),
-        labelled=paths.labelled("{scenario}"),
-        weights=paths.weights("{scenario}", "{method}", "{seed}"),
-        checkpoint=paths.checkpoint("{scenario}", "{method}", "{seed}"),
+        dataset=paths.dataset("{scenario}", "{replicate}"),
+        labelled=paths.labelled("{scenario}", "{replicate}"),
+        weights=paths.weights("{scenario}", "{method}", "{replicate}", "{seed}"),
+        checkpoints=CHECKPOINTS,
     output:
-        evaluation=paths.evaluation("{scenario}", "{method}", "{seed}"),
+        evaluation=paths.evaluation("{scenario}", "{method}", "{replicate}", "{seed}"),
     params:
         **depends_on("evaluate"),
     threads: config["evaluate"]["workers"]
     log:
-        paths.log("evaluate", "{scenario}", "{method}", "{seed}"),
+        paths.log("evaluate", "{scenario}", "{replicate}", "{method}", "{seed}"),
     benchmark:
-        paths.benchmark("evaluate", "{scenario}", "{method}", "{seed}")
+        paths.benchmark("evaluate", "{scenario}", "{replicate}", "{method}", "{seed}")
     conda:
         "../envs/balancebc.yaml"
     resources:
         **requests("evaluate"),
     shell:
-        "balancebc evaluate --scenario {wildcards.scenario} --method {wildcards.method} --seed {wildcards.seed}"
+        "balancebc evaluate --scenario {wildcards.scenario} --replicate {wildcards.replicate} --method {wildcards.method} --seed {wildcards.seed}"

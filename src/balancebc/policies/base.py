@@ -7,14 +7,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 
+def checkpoint_steps(budget: int, fractions: list[float]) -> dict[float, int]:
+    """The step at which each fraction of a ``budget`` of training steps is reached."""
+    return {f: max(1, round(f * budget)) for f in sorted(fractions)}
+
+
 class Policy:
     name: str = ""
 
     def train(self, labelled: str, behaviors: list[str], weights_at: Callable[[float], dict],
-              settings: dict, seed: int, obs_keys: list[str], checkpoint: str | Path) -> list[dict]:
+              settings: dict, seed: int, obs_keys: list[str], checkpoints: dict[int, str | Path]) -> list[dict]:
         """Train on the ``train`` demos of ``labelled`` (the label stage's robomimic file,
         ``io.robomimic_hdf5.read_labelled``), drawing behavior k with weight
-        ``weights_at(progress)[k]`` (progress in [0, 1]); write ``checkpoint`` atomically.
+        ``weights_at(progress)[k]`` (progress in [0, 1]); after ``step`` batches write
+        ``checkpoints[step]`` atomically, for each of its steps (the last is the budget).
         Returns the history: one row per epoch (``weight/<b>``, ``loss_train/<b>``,
         ``loss_valid/<b>``, ...)."""
         raise NotImplementedError

@@ -12,7 +12,7 @@ LOG_ROWS = 20  # rows of the training log (learning curves), evenly spaced over 
 class Linear(Policy):
     name = "linear"
 
-    def train(self, labelled, behaviors, weights_at, settings, seed, obs_keys, checkpoint):
+    def train(self, labelled, behaviors, weights_at, settings, seed, obs_keys, checkpoints):
         import torch
 
         from balancebc.balance.losses import behavior_losses, fresh_params, make_model
@@ -45,9 +45,10 @@ class Linear(Policy):
                         row.update({f"loss_{split}/{b}": float(v) for b, v in
                                     zip(behaviors, behavior_losses(model, params, s.x, s.y, s.b, K))})
                 history.append(row)
-        theta = params["weight"].detach().numpy().T  # (state_dim, action_dim)
-        with atomic_path(checkpoint) as tmp:
-            torch.save({"theta": theta, "behaviors": behaviors}, tmp)
+            if step in checkpoints:
+                theta = params["weight"].detach().numpy().T  # (state_dim, action_dim)
+                with atomic_path(checkpoints[step]) as tmp:
+                    torch.save({"theta": theta, "behaviors": behaviors, "step": step}, tmp)
         return history
 
     def heldout_loss(self, checkpoint, labelled, obs_keys):

@@ -93,7 +93,7 @@ def per_behavior_loss(model, dataset, sample_behavior, behaviors) -> dict[str, f
 class RobomimicBC(Policy):
     name = "robomimic_bc"
 
-    def train(self, labelled, behaviors, weights_at, settings, seed, obs_keys, checkpoint):
+    def train(self, labelled, behaviors, weights_at, settings, seed, obs_keys, checkpoints):
         import robomimic.utils.file_utils as FileUtils
         import robomimic.utils.obs_utils as ObsUtils
         import robomimic.utils.train_utils as TrainUtils
@@ -121,12 +121,19 @@ class RobomimicBC(Policy):
         steps, steps_per_epoch, epochs = settings["steps"], settings["steps_per_epoch"], config.train.num_epochs
         sampler = BehaviorSampler(train_beh, behaviors, weights_at, config.train.batch_size, steps, seed,
                                   steps_per_pass=steps_per_epoch)
-        history = []
-        for epoch in range(1, epochs + 1):
-            n = min(steps_per_epoch, steps - sampler.step)
-            loader = DataLoader(trainset, batch_size=config.train.batch_size, sampler=sampler, drop_last=True)
-            log = TrainUtils.run_epoch(model, loader, epoch, num_steps=n)
-            model.on_epoch_end(epoch)
+        loader = DataLoader(trainset, batch_size=config.train.batch_size, sampler=sampler, drop_last=True)
+        history, epoch = [], 1
+        while sampler.step < steps:
+            # up to the epoch's end or the next checkpoint, whichever comes first
+            epoch_end = min(epoch * steps_per_epoch, steps)
+            stop = min([epoch_end] + [s for s in checkpoints if s > sampler.step])
+            log = TrainUtils.run_epoch(model, loader, epoch, num_steps=stop - sampler.step)
+            if sampler.step in checkpoints:
+                with atomic_path(checkpoints[sampler.step]) as tmp:
+                    TrainUtils.save_model(model, config, env_meta, shape_meta, str(tmp))
+            if sampler.step < epoch_end:
+                continue
+            model.on_epoch_end(epoch)  # robomimic's learning-rate schedule counts epochs
             row = {"epoch": epoch, "step": sampler.step, "batch_loss": log["Loss"]}
             row.update({f"weight/{b}": w for b, w in sampler.mean_weights().items()})
             row.update({f"loss_train/{b}": v for b, v in per_behavior_loss(model, trainset, train_beh, behaviors).items()})
@@ -134,8 +141,7 @@ class RobomimicBC(Policy):
             history.append(row)
             print(f"epoch {epoch}/{epochs}: " + " ".join(f"{k}={v:.4g}" for k, v in row.items() if k != "epoch"),
                   flush=True)
-        with atomic_path(checkpoint) as tmp:
-            TrainUtils.save_model(model, config, env_meta, shape_meta, str(tmp))
+            epoch += 1
         return history
 
     def heldout_loss(self, checkpoint, labelled, obs_keys):

@@ -43,6 +43,17 @@ def demo_counts(scenario: dict) -> dict[str, int]:
     return {b: each + (i < extra) for i, b in enumerate(demos)}
 
 
+def for_replicate(scenario: dict, replicate: int) -> dict:
+    """The scenario as dataset replicate ``replicate`` makes it. Replicate 0 is the scenario
+    as written; replicate r > 0 replaces its ``seed`` with one drawn from (seed, r), so that
+    it records other demos (or, for an imported dataset, draws another train/valid split)."""
+    if replicate == 0 or "seed" not in scenario:
+        return scenario
+    import numpy as np
+    seed = int(np.random.SeedSequence([scenario["seed"], replicate]).generate_state(1)[0] >> 1)
+    return {**scenario, "seed": seed}
+
+
 @dataclass(frozen=True)
 class Rollouts:
     """Evaluate by rollouts: ``units`` (regions or tasks; None: one unit, the env's task)

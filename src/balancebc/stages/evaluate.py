@@ -1,6 +1,8 @@
-"""evaluate: a trained policy judged per evaluation unit — by rollouts (success per region
-or task) where the scenario has a simulator, otherwise offline (held-out action MSE per
-behavior, plus what the scenario kind measures itself)."""
+"""evaluate: a trained policy judged per evaluation unit at each of its checkpoints (the
+learning curve) — by rollouts (success per region or task, the same episode seeds at every
+checkpoint) where the scenario has a simulator, otherwise offline (held-out action MSE per
+behavior, plus what the scenario kind measures itself). ``units`` holds the end of
+training; ``curve`` every checkpoint."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,40 +12,55 @@ from balancebc.errors import BalanceBCError
 from balancebc.io.atomic import write_json
 from balancebc.io.robomimic_hdf5 import env_args, open_dataset
 from balancebc.io.weights_file import WeightsFile
-from balancebc.scenarios.base import Rollouts
+from balancebc.policies.base import checkpoint_steps
+from balancebc.scenarios.base import Rollouts, for_replicate
 from balancebc.scenarios.rollout import rollouts
 
 
-def run(params: dict, scenario: str, method: str, seed: int) -> None:
-    spec, settings = params["scenarios"][scenario], params["evaluate"]
-    kind = registry.SCENARIOS[spec["kind"]]
-    dataset = paths.dataset(scenario)
-    with open_dataset(dataset) as f:  # a clear error for a missing or corrupt file
-        env = env_args(f)
-    checkpoint = paths.checkpoint(scenario, method, seed)
-    if not Path(checkpoint).is_file():
-        raise BalanceBCError(f"{checkpoint}: checkpoint not found (run the train stage first)")
-    how, extra = kind.evaluation(spec, env), {}
+def _judge(kind, spec, how, env, checkpoint, labelled, weights_file, settings, seed) -> tuple[dict, dict]:
+    """One checkpoint's results per unit, and what the scenario measures overall."""
     if isinstance(how, Rollouts):
-        unit = how.unit
-        result = rollouts(kind.policy, checkpoint, env, how.units, settings["episodes"], seed, settings["workers"],
-                          kind.obs_keys(spec), how.horizon)
+        return rollouts(kind.policy, checkpoint, env, how.units, settings["episodes"], seed, settings["workers"],
+                        kind.obs_keys(spec), how.horizon), {}
+    result = registry.POLICIES[kind.policy].heldout_loss(checkpoint, labelled, kind.obs_keys(spec))
+    per_behavior, extra = kind.offline_extras(spec, checkpoint, WeightsFile.read(weights_file))
+    for b, measured in per_behavior.items():
+        result[b].update(measured)
+    if how.why:
+        extra["note"] = f"offline: held-out action MSE per behavior; rollouts of {spec['kind']!r} data need its simulator ({how.why})"
+    return result, extra
+
+
+def run(params: dict, scenario: str, replicate: int, method: str, seed: int) -> None:
+    spec, settings = for_replicate(params["scenarios"][scenario], replicate), params["evaluate"]
+    kind = registry.SCENARIOS[spec["kind"]]
+    with open_dataset(paths.dataset(scenario, replicate)) as f:  # a clear error for a missing or corrupt file
+        env = env_args(f)
+    steps = checkpoint_steps(kind.train_settings(params, spec)["steps"], params["checkpoints"])
+    files = paths.checkpoints(scenario, method, replicate, seed, list(steps))
+    for checkpoint in files.values():
+        if not Path(checkpoint).is_file():
+            raise BalanceBCError(f"{checkpoint}: checkpoint not found (run the train stage first)")
+    how = kind.evaluation(spec, env)
+    unit = how.unit if isinstance(how, Rollouts) else "behavior"
+    curve, extra = [], {}
+    for fraction, checkpoint in files.items():
+        result, extra = _judge(kind, spec, how, env, checkpoint, paths.labelled(scenario, replicate),
+                               paths.weights(scenario, method, replicate, seed), settings, seed)
+        curve.append({"fraction": fraction, "step": steps[fraction], "units": result})
+    result = curve[-1]["units"]
+    if isinstance(how, Rollouts):
         metrics = {f"success/{u}": v["success_rate"] for u, v in result.items()}
     else:
-        unit = "behavior"
-        result = registry.POLICIES[kind.policy].heldout_loss(checkpoint, paths.labelled(scenario), kind.obs_keys(spec))
-        per_behavior, extra = kind.offline_extras(spec, checkpoint, WeightsFile.read(paths.weights(scenario, method,
-                                                                                                   seed)))
-        for b, measured in per_behavior.items():
-            result[b].update(measured)
-        if how.why:
-            extra["note"] = f"offline: held-out action MSE per behavior; rollouts of {spec['kind']!r} data need its simulator ({how.why})"
         metrics = {f"{m}/{b}": v for b, r in result.items() for m, v in r.items() if m != "samples"}
         metrics.update({k: v for k, v in extra.items() if k.endswith("_distance")})
-    out = paths.evaluation(scenario, method, seed)
-    write_json(out, {"scenario": scenario, "method": method, "seed": seed, "unit": unit, "units": result, **extra})
+    out = paths.evaluation(scenario, method, replicate, seed)
+    write_json(out, {"scenario": scenario, "replicate": replicate, "method": method, "seed": seed, "unit": unit,
+                     "units": result, "curve": curve, **extra})
     print(" ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
-    tracking.log_run(experiment=scenario, run_name=f"evaluate/{method}/seed{seed}",
-                     params={**tracking.flatten("evaluate", settings), "seed": seed, "checkpoint": checkpoint},
-                     tags={"stage": "evaluate", "method": method, "seed": seed, "scenario": scenario},
+    tracking.log_run(experiment=scenario, run_name=f"evaluate/{method}/rep{replicate}/seed{seed}",
+                     params={**tracking.flatten("evaluate", settings), "seed": seed, "replicate": replicate,
+                             "checkpoint": files[1.0]},
+                     tags={"stage": "evaluate", "method": method, "replicate": replicate, "seed": seed,
+                           "scenario": scenario},
                      metrics=metrics, artifacts=[out])

@@ -3,9 +3,11 @@ with a filter key per behavior and ``train`` / ``valid``."""
 from __future__ import annotations
 
 from balancebc import paths, registry
+from balancebc.scenarios.base import for_replicate
 
 
-def run(params: dict, scenario: str) -> None:
-    spec = params["scenarios"][scenario]
-    counts = registry.SCENARIOS[spec["kind"]].make_dataset(spec, paths.dataset(scenario))
-    print(f"wrote {paths.dataset(scenario)}: demos per behavior {counts}")
+def run(params: dict, scenario: str, replicate: int) -> None:
+    spec = for_replicate(params["scenarios"][scenario], replicate)
+    out = paths.dataset(scenario, replicate)
+    counts = registry.SCENARIOS[spec["kind"]].make_dataset(spec, out)
+    print(f"wrote {out} (seed {spec.get('seed')}): demos per behavior {counts}")

@@ -35,6 +35,7 @@ from balancebc import paths, registry
 from balancebc.errors import BalanceBCError
 from balancebc.io.atomic import write_json
 from balancebc.io.robomimic_hdf5 import SPLITS, demo_lengths, open_dataset, read_masks, sorted_demos, write_labelled
+from balancebc.scenarios.base import for_replicate
 
 
 def demo_features(dataset: str, demos: list[str], obs_keys: list[str], features: list[str],
@@ -172,8 +173,8 @@ def save(labels: dict, dataset: str, labels_path: str, labelled_path: str) -> No
     write_json(labels_path, labels)
 
 
-def run(params: dict, scenario: str) -> None:
-    spec, dataset = params["scenarios"][scenario], paths.dataset(scenario)
+def run(params: dict, scenario: str, replicate: int) -> None:
+    spec, dataset = for_replicate(params["scenarios"][scenario], replicate), paths.dataset(scenario, replicate)
     kind = registry.SCENARIOS[spec["kind"]]
     with open_dataset(dataset) as f:
         masks = read_masks(f)
@@ -186,7 +187,7 @@ def run(params: dict, scenario: str) -> None:
                  f"{found['ground_truth']}" if "adjusted_rand_index" in found else ""))
     else:
         labels = ground_truth_labels(dataset, behaviors)
-    save(labels, dataset, paths.labels(scenario), paths.labelled(scenario))
+    save(labels, dataset, paths.labels(scenario, replicate), paths.labelled(scenario, replicate))
     for b, e in labels["behaviors"].items():
         print(f"{b}: {e['demos']} demos ({e['train_demos']} train, {e['valid_demos']} valid), "
               f"{e['samples']} samples")

@@ -1,6 +1,7 @@
 """train: the scenario's policy trained with the method's weights (sampled per behavior,
-re-evaluated every epoch for scheduled methods); ``model.pth``, ``train_log.json`` with
-the per-epoch history, and one MLflow run."""
+re-evaluated every 1% of the budget for scheduled methods); a checkpoint at each of
+params.yaml's ``checkpoints`` (fractions of the budget; ``model.pth`` at the end),
+``train_log.json`` with the per-epoch history, and one MLflow run."""
 from __future__ import annotations
 
 import time
@@ -10,29 +11,33 @@ from balancebc import paths, registry, tracking
 from balancebc.io.atomic import write_json
 from balancebc.io.robomimic_hdf5 import open_dataset
 from balancebc.io.weights_file import WeightsFile
+from balancebc.policies.base import checkpoint_steps
+from balancebc.scenarios.base import for_replicate
 
 
-def run(params: dict, scenario: str, method: str, seed: int) -> None:
-    spec = params["scenarios"][scenario]
+def run(params: dict, scenario: str, replicate: int, method: str, seed: int) -> None:
+    spec = for_replicate(params["scenarios"][scenario], replicate)
     kind = registry.SCENARIOS[spec["kind"]]
-    labelled = paths.labelled(scenario)
+    labelled = paths.labelled(scenario, replicate)
     open_dataset(labelled).close()  # a clear error for a missing or corrupt file
-    weights = WeightsFile.read(paths.weights(scenario, method, seed))
+    weights = WeightsFile.read(paths.weights(scenario, method, replicate, seed))
     schedule = registry.METHODS[weights.spec["kind"]]
     settings = kind.train_settings(params, spec)
+    steps = checkpoint_steps(settings["steps"], params["checkpoints"])
+    files = paths.checkpoints(scenario, method, replicate, seed, list(steps))
     started = time.time()
-    checkpoint = paths.checkpoint(scenario, method, seed)
     history = registry.POLICIES[kind.policy].train(
         labelled, weights.behaviors, lambda progress: schedule.at_progress(weights, progress), settings,
-        seed, kind.obs_keys(spec), checkpoint)
-    log = Path(paths.train_log(scenario, method, seed))
-    write_json(log, {"scenario": scenario, "method": method, "seed": seed, "policy": kind.policy,
-                     "behaviors": weights.behaviors, "train": settings, "seconds": round(time.time() - started, 1),
-                     "history": history, "final": history[-1]})
+        seed, kind.obs_keys(spec), {steps[f]: files[f] for f in steps})
+    log = Path(paths.train_log(scenario, method, replicate, seed))
+    write_json(log, {"scenario": scenario, "replicate": replicate, "method": method, "seed": seed,
+                     "policy": kind.policy, "behaviors": weights.behaviors, "train": settings,
+                     "checkpoints": {str(f): steps[f] for f in steps},
+                     "seconds": round(time.time() - started, 1), "history": history, "final": history[-1]})
     tracking.log_run(
-        experiment=scenario, run_name=f"train/{method}/seed{seed}",
+        experiment=scenario, run_name=f"train/{method}/rep{replicate}/seed{seed}",
         params={**tracking.flatten("train", settings), **tracking.flatten("method", weights.spec), "seed": seed,
-                "policy": kind.policy, "dataset": labelled},
-        tags={"stage": "train", "method": method, "seed": seed, "scenario": scenario},
+                "replicate": replicate, "policy": kind.policy, "dataset": labelled},
+        tags={"stage": "train", "method": method, "replicate": replicate, "seed": seed, "scenario": scenario},
         history=[{k: v for k, v in row.items() if k not in ("epoch", "step")} for row in history],
-        artifacts=[log, checkpoint])
+        artifacts=[log, files[1.0]])
