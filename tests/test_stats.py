@@ -12,9 +12,15 @@ import pytest
 from scipy import stats
 from scipy.special import expit
 
-from balancebc.stats import compare, holm, mixed_logit, policy_rates, rm_anova, verdict
+from balancebc.stats import compare, holm, mixed_logit, rm_anova, verdict
 
 SD_U, SD_V = 0.3, 0.8
+
+
+def policy_rates(df: pd.DataFrame) -> pd.DataFrame:
+    """Per-episode outcomes -> one row per policy and behavior: its success rate and episode count."""
+    keys = ["method", "behavior", "replicate", "seed"]
+    return df.groupby(keys, as_index=False).agg(rate=("success", "mean"), episodes=("success", "size"))[keys + ["rate", "episodes"]]
 
 
 def simulate(rng, replicates, seeds, episodes, effect, b0=0.0, behaviors=("lift",)):

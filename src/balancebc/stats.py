@@ -34,6 +34,11 @@ from statsmodels.stats.weightstats import ttost_ind, ttost_paired
 _TINY = 1e-12  # below this an sd or a mean difference counts as exactly zero (float noise)
 
 
+def format_p(p: float | None) -> str:
+    """A p-value for a table: three decimals, ``<0.001``, or ``n/a`` when undefined."""
+    return "n/a" if p is None else ("<0.001" if p < 0.001 else f"{p:.3f}")
+
+
 def holm(pvalues: list[float | None]) -> list[float | None]:
     """Holm-adjusted p-values; None entries stay None and are not counted in the family."""
     idx = [i for i, p in enumerate(pvalues) if p is not None]
@@ -144,9 +149,3 @@ def rm_anova(df: pd.DataFrame) -> list[dict]:
     rows = [{"effect": str(name), "F": float(r["F Value"]), "df_num": float(r["Num DF"]), "df_den": float(r["Den DF"]),
              "p": float(r["Pr > F"])} for name, r in table.iterrows()]
     return rows if all(math.isfinite(r["F"]) and r["F"] >= 0 and math.isfinite(r["p"]) for r in rows) else []
-
-
-def policy_rates(df: pd.DataFrame) -> pd.DataFrame:
-    """Per-episode outcomes -> one row per policy and behavior: its success rate and episode count."""
-    keys = ["method", "behavior", "replicate", "seed"]
-    return df.groupby(keys, as_index=False).agg(rate=("success", "mean"), episodes=("success", "size"))[keys + ["rate", "episodes"]]

@@ -98,9 +98,8 @@ def to_markdown(rows: list[dict], params: dict) -> str:
                        f"| | | | | | | **{r['verdict']}** |")
             continue
         ci = "" if r["ci95"] is None else f" [{r['ci95'][0]:+.2f}, {r['ci95'][1]:+.2f}]"
-        p = "n/a" if r["p_holm"] is None else ("<0.001" if r["p_holm"] < 0.001 else f"{r['p_holm']:.3f}")
         out.append(f"| {r['claim']} | {r['paper']} | {r['treated']} vs {r['control']} | {r['unit']} | {at} | "
-                   f"{r['treated_mean']:.2f} | {r['control_mean']:.2f} | {r['effect']:+.2f}{ci} | {p} | "
+                   f"{r['treated_mean']:.2f} | {r['control_mean']:.2f} | {r['effect']:+.2f}{ci} | {stats.format_p(r['p_holm'])} | "
                    f"{_fmt(r['tost_p'], '{:.3f}')} | {_fmt(r['mde'])} | **{r['verdict']}** |")
     out += ["", "Verdicts:"] + [f"- *{v}*: {what}." for v, what in VERDICTS.items()]
     return "\n".join(out) + "\n"

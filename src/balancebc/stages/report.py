@@ -69,12 +69,12 @@ def comparisons(values, analysis: dict, lower_is_better: bool = False) -> list[d
     return tests
 
 
-def model_tables(outcomes) -> tuple[dict, list[dict]]:
-    """The mixed-effects logistic model per unit (end of training) and the repeated-measures
-    ANOVA."""
+def model_tables(outcomes, values) -> tuple[dict, list[dict]]:
+    """The mixed-effects logistic model per unit (episodes at the end of training) and the
+    repeated-measures ANOVA (per-policy values)."""
     end = outcomes[outcomes["fraction"] == 1.0].rename(columns={"value": "success"})
     fits = {unit: stats.mixed_logit(g, BASELINE) for unit, g in end.groupby("unit", sort=False)}
-    rates = stats.policy_rates(end.rename(columns={"unit": "behavior"}))
+    rates = values[values["fraction"] == 1.0].rename(columns={"value": "rate", "unit": "behavior"})
     rates["subject"] = rates["replicate"].astype(str) + ":" + rates["seed"].astype(str)
     return fits, stats.rm_anova(rates)
 
@@ -90,10 +90,6 @@ def curve_table(summary_rows: list[dict], target: float | None) -> dict:
         if target is not None:
             cell["reached"] = next((s for s in sorted(cell["steps"]) if cell["steps"][s] >= target), None)
     return out
-
-
-def _fmt_p(p) -> str:
-    return "n/a" if p is None else ("<0.001" if p < 0.001 else f"{p:.3f}")
 
 
 def to_markdown(scenario: str, metric: str, unit_kind: str, rows: list[dict], tests: list[dict], fits: dict,
@@ -153,7 +149,7 @@ def to_markdown(scenario: str, metric: str, unit_kind: str, rows: list[dict], te
         out += ["", "## Repeated-measures ANOVA (the paper's test)", "",
                 "Per-policy success rates, subject = (replicate, seed), within: method × unit "
                 "(statsmodels AnovaRM).", "", "| effect | F | df | p |", "|---|---|---|---|"]
-        out += [f"| {a['effect']} | {a['F']:.2f} | {a['df_num']:.0f}, {a['df_den']:.0f} | {_fmt_p(a['p'])} |"
+        out += [f"| {a['effect']} | {a['F']:.2f} | {a['df_num']:.0f}, {a['df_den']:.0f} | {stats.format_p(a['p'])} |"
                 for a in anova]
     steps = sorted({s for c in curve.values() for s in c["steps"]})
     if len(steps) > 1:
@@ -179,7 +175,7 @@ def _test_cell(t: dict, metric: str, alpha: float, fmt: str) -> str:
     lo, hi = t["ci95"] or (float("nan"), float("nan"))
     mark = "†" if t["p_holm"] is not None and t["p_holm"] < alpha else ""
     mark += " ≈" if metric == "success_rate" and t.get("equivalent") else ""
-    return f"{fmt.format(t['effect'])} [{fmt.format(lo)}, {fmt.format(hi)}] p={_fmt_p(t['p_holm'])}{mark}"
+    return f"{fmt.format(t['effect'])} [{fmt.format(lo)}, {fmt.format(hi)}] p={stats.format_p(t['p_holm'])}{mark}"
 
 
 def to_csv(rows: list[dict], tests: list[dict], unit_kind: str, metric: str) -> str:
@@ -355,7 +351,7 @@ def report(name: str, params: dict) -> list[str]:
                for m in methods}
     rows = summary(values)
     tests = comparisons(values, analysis)
-    fits, anova = model_tables(outcomes) if metric == "success_rate" else ({}, [])
+    fits, anova = model_tables(outcomes, values) if metric == "success_rate" else ({}, [])
     curve = curve_table(rows, analysis["target"] if metric == "success_rate" else None)
     design = {"policies": len(replicates) * len(seeds), "replicates": len(replicates), "seeds": len(seeds),
               "episodes": int(outcomes.groupby(["method", "replicate", "seed", "fraction", "unit"]).size().max())}
