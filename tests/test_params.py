@@ -50,3 +50,16 @@ def test_snakemake_refuses_invalid_params(tmp_path):
     proc = run("snakemake -n --cores 1", tmp_path, check=False)
     assert proc.returncode != 0
     assert "methods.natural.kind: 'plain' is not allowed" in proc.stdout + proc.stderr
+
+
+def test_a_scenario_overrides_some_train_settings():
+    """A capacity axis: a copy of a scenario with narrower layers, the rest of `train` kept."""
+    from balancebc import registry
+    params = tiny_params()
+    params["scenarios"]["pick_narrow"] = {**params["scenarios"]["pick"], "train": {"hidden": [8]}}
+    validate(params)
+    narrow = registry.SCENARIOS["pick"].train_settings(params, params["scenarios"]["pick_narrow"])
+    assert narrow == {**params["train"], "hidden": [8]} and narrow["lr_decay"] == {"at": 0.5, "factor": 0.1}
+    params["scenarios"]["pick_narrow"]["train"] = {"hiden": [8]}
+    with pytest.raises(BalanceBCError, match=r"scenarios.pick_narrow.train: .*'hiden' was unexpected"):
+        validate(params)

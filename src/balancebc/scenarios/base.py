@@ -15,6 +15,9 @@ valid_fraction: {$ref: "#/$defs/valid_fraction"}
 horizon: {type: integer, minimum: 10, description: "env steps per demo and rollout"}
 workers: {type: integer, minimum: 1, default: 1, description: "processes recording demos"}
 discover: {$ref: "#/$defs/discover"}
+train:
+  $ref: "#/$defs/train"
+  description: "overrides of the top-level `train` for this scenario, e.g. {hidden: [32, 32]} (a capacity axis)"
 """)
 # The balanced control of a kind whose `demos` count demos per behavior.
 BALANCED = {"type": "boolean", "default": False,
@@ -105,8 +108,9 @@ class ScenarioKind:
         raise NotImplementedError
 
     def train_settings(self, params: dict, scenario: dict) -> dict:
-        """The settings its policy trains with."""
-        return params["train"]
+        """The settings its policy trains with: the top-level ``train``, with the scenario's
+        own ``train`` keys over it."""
+        return {**params["train"], **scenario.get("train", {})}
 
     def offline_extras(self, scenario: dict, checkpoint: str, weights) -> tuple[dict, dict]:
         """Scenario-specific offline measurements: (per behavior, overall)."""
