@@ -116,8 +116,13 @@ def mixed_logit(df: pd.DataFrame, baseline: str) -> dict:
     d["policy"] = d["method"] + ":" + d["pair"]
     if d["success"].nunique() < 2:
         return {"methods": {}, "error": "every outcome is identical: no log-odds can be estimated"}
-    vcs = {name: f"0 + C({col})" for name, col in (("replicate", "replicate"), ("seed", "pair"), ("policy", "policy"))
-           if d[col].nunique() >= 2}
+    # a component with fewer than 2 levels, or no more levels than the one it nests in
+    # (one seed per replicate: seed-within-replicate is the replicate), is left out
+    vcs, levels = {}, 1
+    for name, col in (("replicate", "replicate"), ("seed", "pair"), ("policy", "policy")):
+        if d[col].nunique() >= 2 and (d[col].nunique() > levels or name == "replicate"):
+            vcs[name] = f"0 + C({col})"
+        levels = max(levels, d[col].nunique())
     fixed = f"success ~ C(method, Treatment({baseline!r}))"
     try:
         model = BinomialBayesMixedGLM.from_formula(fixed, vcs, d)
