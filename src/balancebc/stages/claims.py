@@ -8,6 +8,8 @@ one Holm family; a row's verdict (``balancebc.stats.verdict``) is *reproduced*,
 says so."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from balancebc import paths, stats
 from balancebc.io import outcomes as outcomes_io
 from balancebc.io.atomic import write_text
@@ -18,13 +20,16 @@ VERDICTS = {
     "contradicted": "the run shows the opposite: a corrected significant effect against the claim, or, for a "
                     "claimed effect, equivalence within the margin (the effect is excluded)",
     "inconclusive": "neither: at this run's power the data cannot tell (compare the effect's CI with the MDE)",
-    "not run": "the claim's scenario or method is not in this run's params",
+    "not run": "the claim's scenario or method is not in this run's params, or its scenario's record is missing",
 }
 
 
 def _cell(spec: str, params: dict) -> tuple[str, str] | None:
+    """(scenario, method) if the run has them and the scenario's record (a powered run made
+    part by part may lack some parts)."""
     scenario, method = spec.split("/")
-    return (scenario, method) if scenario in params["scenarios"] and method in params["methods"] else None
+    ran = all(Path(f).is_file() for f in paths.record_files(scenario))
+    return (scenario, method) if ran and scenario in params["scenarios"] and method in params["methods"] else None
 
 
 def _values(scenario: str, method: str, unit: str, metric: str, fraction: float, cache: dict):
