@@ -70,7 +70,7 @@ def test_import_errors_name_the_file(calvin_root, tmp_path):
 def test_pipeline_trains_and_reports_offline(calvin_root, tmp_path):
     """Given labels (the task names) and discovered ones (k-means on action statistics)."""
     params = tiny_params()
-    params["replicates"] = [0]  # one dataset replicate is enough here
+    params["replicates"], params["checkpoints"] = [0], [1.0]  # one replicate, no learning curve here
     params["scenarios"] = {"calvin": {"kind": "calvin", "path": str(calvin_root)},
                            "calvin_found": {"kind": "calvin", "path": str(calvin_root),
                                             "discover": {"k": 3, "features": ["action_stats"]}}}

@@ -17,7 +17,7 @@ PARAM = "scenarios.pick.demos.right"
 @pytest.fixture(scope="module")
 def swept(tmp_path_factory):
     params = tiny_params()
-    params["replicates"] = [0]  # one dataset replicate is enough here
+    params["replicates"], params["checkpoints"] = [0], [1.0]  # one replicate, no learning curve here
     params["scenarios"] = {"pick": params["scenarios"]["pick"]}
     params["methods"] = {"natural": {"kind": "natural"}, "uniform": {"kind": "uniform"}}
     params["seeds"] = [0]

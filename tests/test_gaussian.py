@@ -72,7 +72,7 @@ def test_trained_linear_policy_matches_proposition_1(tmp_path, monkeypatch, samp
     weights = solve(kind, {"kind": kind}, path, labels)
     policy, checkpoint = registry.POLICIES["linear"], tmp_path / "run/model.pth"
     policy.train(path, weights.behaviors, lambda p: weights.weights, sc["train"], 0, gaussian.OBS_KEYS,
-                 checkpoint)
+                 {sc["train"]["steps"]: checkpoint})
     theta = __import__("torch").load(checkpoint, weights_only=False)["theta"]
     empirical = sample_closed_form(behavior_data.load(path, gaussian.OBS_KEYS), weights.weights)
     closed = gaussian.closed_form(sc, weights.weights)
@@ -180,7 +180,8 @@ def test_dro_with_non_zero_references_equalises_the_excess(three_behaviors, tmp_
     assert active.sum() >= 2, out.solver["final_alpha"]
     assert np.ptp(excess[active]) / excess[active].mean() < 0.02, out.solver["final_excess"]
     policy, checkpoint = registry.POLICIES["linear"], tmp_path / "model.pth"
-    policy.train(path, out.behaviors, lambda p: out.weights, sc["train"], 0, gaussian.OBS_KEYS, checkpoint)
+    policy.train(path, out.behaviors, lambda p: out.weights, sc["train"], 0, gaussian.OBS_KEYS,
+                 {sc["train"]["steps"]: checkpoint})
     theta = torch.load(checkpoint, weights_only=False)["theta"]
     assert relative_error(theta, sample_closed_form(behavior_data.load(path, gaussian.OBS_KEYS), out.weights)) < 0.02
 

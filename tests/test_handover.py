@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 def small_params() -> dict:
     """The gaussian scenario alone, two methods, one seed: every stage in about a minute."""
     params = tiny_params()
-    params["replicates"] = [0]  # one dataset replicate is enough here
+    params["replicates"], params["checkpoints"] = [0], [1.0]  # one replicate, no learning curve here
     params["scenarios"] = {"gaussian": params["scenarios"]["gaussian"]}
     params["methods"] = {m: params["methods"][m] for m in ("natural", "temperature_warm")}
     params["seeds"] = [0]
@@ -50,14 +50,14 @@ def hand_over_to_snakemake(project) -> None:
 def test_dvc_then_snakemake(tmp_path):
     project = make_project(tmp_path, small_params())
     run("git add -A && git commit -qm params", project)
-    assert "weights@gaussian-natural-0" in dvc_stages_run(project)
+    assert "weights@gaussian-0-natural-0" in dvc_stages_run(project)
     hand_over_to_snakemake(project)
     assert nothing_to_do_for_snakemake(project)
     # a change of one method's params: DVC reruns its stages alone, and Snakemake still agrees
     params = (project / "params.yaml").read_text().replace("tau_end: 5.0", "tau_end: 3.0")
     (project / "params.yaml").write_text(params)
-    assert dvc_stages_run(project) == {"weights@gaussian-temperature_warm-0", "train@gaussian-temperature_warm-0",
-                                       "evaluate@gaussian-temperature_warm-0", "report@gaussian"}
+    assert dvc_stages_run(project) == {"weights@gaussian-0-temperature_warm-0", "train@gaussian-0-temperature_warm-0",
+                                       "evaluate@gaussian-0-temperature_warm-0", "report@gaussian", "claims"}
     hand_over_to_snakemake(project)
     assert nothing_to_do_for_snakemake(project)
     assert "up to date" in run("dvc status", project).stdout

@@ -34,7 +34,7 @@ def test_each_task_expert_succeeds_and_the_other_fails(env, task):
         assert sim.record_demo(env, task, seed, 120, TaskExpert(other)) is None
 def test_runs_under_dvc_and_reports_success_per_task(tmp_path):
     params = tiny_params()
-    params["replicates"] = [0]  # one dataset replicate is enough here
+    params["replicates"], params["checkpoints"] = [0], [1.0]  # one replicate, no learning curve here
     params["scenarios"] = {"multitask": SCENARIO}
     params["methods"] = {"natural": {"kind": "natural"}, "dro_zero": {"kind": "dro", "reference": "zero"}}
     params["seeds"] = [0]

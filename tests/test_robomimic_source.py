@@ -74,7 +74,7 @@ def test_missing_file(tmp_path):
         import_robomimic({**SCENARIO, "path": str(tmp_path / "nowhere.hdf5")}, str(tmp_path / "out.hdf5"))
 def test_runs_end_to_end_with_rollouts(lift_file, tmp_path):
     params = tiny_params()
-    params["replicates"] = [0]  # one dataset replicate is enough here
+    params["replicates"], params["checkpoints"] = [0], [1.0]  # one replicate, no learning curve here
     params["scenarios"] = {"byo": {**SCENARIO, "path": str(lift_file)}}
     params["methods"] = {"natural": {"kind": "natural"}, "uniform": {"kind": "uniform"}}
     params["seeds"] = [0]

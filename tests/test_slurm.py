@@ -38,7 +38,7 @@ def _params() -> dict:
     # dro_remix with the tiny solver settings of the tiny params' DRO method
     params["methods"] = {"natural": {"kind": "natural"},
                          "dro_remix": {**params["methods"]["dro_metagrad"], "reference": "remix"}}
-    params["seeds"], params["replicates"] = [0], [0]
+    params["seeds"], params["replicates"], params["checkpoints"] = [0], [0], [1.0]
     return params
 
 
