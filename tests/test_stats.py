@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 from scipy.special import expit
 
-from balancebc.stats import compare, holm, mixed_logit, rm_anova, verdict
+from balancebc.stats import compare, format_design, holm, mixed_logit, rm_anova, verdict
 
 SD_U, SD_V = 0.3, 0.8
 
@@ -268,3 +268,8 @@ def test_rm_anova_returns_empty_when_it_cannot_fit():
     assert rm_anova(frame[frame["subject"] == "0:0"]) == []  # one subject
     assert rm_anova(frame.iloc[1:]) == []  # unbalanced
     assert rm_anova(frame.assign(rate=0.5)) == []  # zero variance
+
+
+def test_design_text_counts_singular_and_plural():
+    assert format_design(1, 1) == "1 dataset replicate × 1 training seed"
+    assert format_design(2, 10) == "2 dataset replicates × 10 training seeds"

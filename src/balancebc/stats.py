@@ -39,6 +39,13 @@ def format_p(p: float | None) -> str:
     return "n/a" if p is None else ("<0.001" if p < 0.001 else f"{p:.3f}")
 
 
+def format_design(replicates: int, seeds: int) -> str:
+    """'2 dataset replicates × 10 training seeds': the policies behind each cell."""
+    def n(k, what):
+        return f"{k} {what}{'s' if k != 1 else ''}"
+    return f"{n(replicates, 'dataset replicate')} × {n(seeds, 'training seed')}"
+
+
 def holm(pvalues: list[float | None]) -> list[float | None]:
     """Holm-adjusted p-values; None entries stay None and are not counted in the family."""
     idx = [i for i, p in enumerate(pvalues) if p is not None]

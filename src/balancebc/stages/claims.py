@@ -87,8 +87,7 @@ def _fmt(x, f="{:.2f}") -> str:
 
 def to_markdown(rows: list[dict], params: dict) -> str:
     analysis = params["analysis"]
-    seeds = len(params["seeds"])
-    design = f"{len(params['replicates'])} dataset replicates × {seeds} training seed{'s' if seeds > 1 else ''}"
+    design = stats.format_design(len(params["replicates"]), len(params["seeds"]))
     out = ["# The papers' claims, tested", "",
            f"Policies per cell: {design}. Effects are in success-rate points (weights for weight rows), treated − "
            f"control, with 95% CIs; paired by (replicate, seed) within a scenario, Welch across scenarios. p is "

@@ -101,8 +101,8 @@ def to_markdown(scenario: str, metric: str, unit_kind: str, rows: list[dict], te
     fmt = "{:.2f}" if metric == "success_rate" else "{:.4f}"
     header = "| method | " + " | ".join(units) + " |\n|---|" + "---|" * len(units)
     out = [f"# {scenario}: {LABELS[metric]} per {unit_kind} at the end of training", "",
-           f"Mean ± sd over {design['policies']} policies per method ({design['replicates']} dataset replicates × "
-           f"{design['seeds']} training seed{'s' if design['seeds'] > 1 else ''})"
+           f"Mean ± sd over {design['policies']} policies per method ("
+           f"{stats.format_design(design['replicates'], design['seeds'])})"
            + (f", {design['episodes']} episodes per {unit_kind} each." if metric == "success_rate" else "."), "", header]
     for m in methods:
         out.append(f"| {m} | " + " | ".join(f"{fmt.format(cell[m, u]['mean'])} ± {fmt.format(cell[m, u]['sd'])}"
