@@ -32,6 +32,22 @@ def test_each_task_expert_succeeds_and_the_other_fails(env, task):
         flag = demo.obs["object"][0][-2:]
         assert np.array_equal(flag, [1.0, 0.0] if task == "lift" else [0.0, 1.0])
         assert sim.record_demo(env, task, seed, 120, TaskExpert(other)) is None
+def test_cube_b_at_fixes_the_stack_target_and_the_experts_still_succeed():
+    at = [0.05, -0.06]
+    env = sim.make_env(registry.SCENARIOS["multitask"].env_args({**SCENARIO, "cube_b_at": at}))
+    a_positions = []
+    for seed in range(3):
+        env.reseed(seed)
+        obs = env.reset()
+        assert np.allclose(obs["cubeB_pos"][:2], np.array(at) + env.table_offset[:2], atol=1e-3)
+        assert np.allclose(np.abs(obs["cubeB_quat"]), [0, 0, 0, 1], atol=1e-3)  # no yaw (x, y, z, w)
+        assert np.linalg.norm(obs["cubeA_pos"][:2] - obs["cubeB_pos"][:2]) > 0.04  # A clear of B
+        a_positions.append(obs["cubeA_pos"][:2])
+        for task in ("lift", "stack"):
+            assert sim.record_demo(env, task, seed, 120, TaskExpert(task)) is not None, f"{task}, seed {seed}"
+    assert np.ptp(np.array(a_positions), axis=0).max() > 0.01  # A still moves between episodes
+
+
 def test_runs_under_dvc_and_reports_success_per_task(tmp_path):
     params = tiny_params()
     params["replicates"], params["checkpoints"] = [0], [1.0]  # one replicate, no learning curve here

@@ -22,6 +22,11 @@ class Multitask(ScenarioKind):
                       "properties": {"lift": {"type": "integer", "minimum": 1},
                                      "stack": {"type": "integer", "minimum": 1}}},
             "balanced": BALANCED,
+            "cube_b_at": {"type": "array", "items": {"type": "number", "minimum": -0.08, "maximum": 0.08},
+                          "minItems": 2, "maxItems": 2,
+                          "description": "cube B's fixed (x, y) in m from the table centre, no rotation (the "
+                                         "drawer / slider analogue: the stack target stays put); absent: both "
+                                         "cubes at random"},
         },
     }
 
@@ -39,7 +44,8 @@ class Multitask(ScenarioKind):
 
     def env_args(self, scenario: dict) -> dict:
         from balancebc.scenarios.multitask_env import ENV_NAME
-        return sim.env_args(ENV_NAME, scenario["horizon"])
+        fixed = {"cube_b_at": scenario["cube_b_at"]} if "cube_b_at" in scenario else {}
+        return sim.env_args(ENV_NAME, scenario["horizon"], **fixed)
 
     def demo_plan(self, scenario: dict) -> list[tuple[str, str, None]]:
         """(behavior, task, sloppiness) of every demo: the behavior is the task."""
