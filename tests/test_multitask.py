@@ -32,6 +32,8 @@ def test_each_task_expert_succeeds_and_the_other_fails(env, task):
         flag = demo.obs["object"][0][-2:]
         assert np.array_equal(flag, [1.0, 0.0] if task == "lift" else [0.0, 1.0])
         assert sim.record_demo(env, task, seed, 120, TaskExpert(other)) is None
+
+
 def test_cube_b_at_fixes_the_stack_target_and_the_experts_still_succeed():
     at = [0.05, -0.06]
     env = sim.make_env(registry.SCENARIOS["multitask"].env_args({**SCENARIO, "cube_b_at": at}))
