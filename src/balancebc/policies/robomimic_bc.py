@@ -13,11 +13,21 @@ import random
 import numpy as np
 
 from balancebc import registry
+from balancebc.errors import BalanceBCError
 from balancebc.io.atomic import atomic_path
 from balancebc.io.robomimic_hdf5 import read_labelled
 from balancebc.policies.base import Policy
 
 DATASET_KEYS = ("actions", "rewards", "dones")
+
+
+def train_device(setting: str):
+    """The torch device of ``train.device``: ``auto`` is CUDA where torch finds a GPU."""
+    import torch
+    if setting == "cuda" and not torch.cuda.is_available():
+        raise BalanceBCError("train.device: 'cuda' was asked for, but torch finds no CUDA device; "
+                             "expected 'auto' or 'cpu' on this machine")
+    return torch.device("cuda" if setting != "cpu" and torch.cuda.is_available() else "cpu")
 
 
 def make_config(dataset: str, obs_keys: list[str], train: dict, seed: int):
@@ -35,7 +45,7 @@ def make_config(dataset: str, obs_keys: list[str], train: dict, seed: int):
         config.train.seq_length = 1
         config.train.frame_stack = 1
         config.train.dataset_keys = DATASET_KEYS
-        config.train.cuda = False
+        config.train.cuda = train_device(train.get("device", "auto")).type == "cuda"
         config.observation.modalities.obs.low_dim = list(obs_keys)
         config.observation.modalities.obs.rgb = []
         config.algo.actor_layer_dims = list(train["hidden"])
@@ -84,7 +94,7 @@ def per_behavior_loss(model, dataset, sample_behavior, behaviors) -> dict[str, f
             batch = model.postprocess_batch_for_training(model.process_batch_for_training(batch),
                                                          obs_normalization_stats=None)
             pred = model.nets["policy"](obs_dict=batch["obs"], goal_dict=batch["goal_obs"])
-            losses.append(((pred - batch["actions"]) ** 2).mean(dim=-1).numpy())
+            losses.append(((pred - batch["actions"]) ** 2).mean(dim=-1).cpu().numpy())
     losses = np.concatenate(losses)
     return {b: float(losses[sample_behavior == k].mean()) for k, b in enumerate(behaviors)
             if np.any(sample_behavior == k)}
@@ -112,7 +122,7 @@ class RobomimicBC(Policy):
         shape_meta = FileUtils.get_shape_metadata_from_dataset(labelled, all_obs_keys=obs_keys)
         env_meta = FileUtils.get_env_metadata_from_dataset(labelled)
         model = algo_factory(config.algo_name, config, obs_key_shapes=shape_meta["all_shapes"],
-                             ac_dim=shape_meta["ac_dim"], device=torch.device("cpu"))
+                             ac_dim=shape_meta["ac_dim"], device=train_device(settings.get("device", "auto")))
         trainset, validset = make_dataset(config, obs_keys, "train"), make_dataset(config, obs_keys, "valid")
         demo_behavior = read_labelled(labelled).demo_behavior
         train_beh = sequence_behaviors(trainset, demo_behavior, behaviors)
