@@ -17,7 +17,7 @@ def test_auto_picks_cuda_only_where_torch_finds_it():
     assert train_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is present")
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device, so the no-GPU error cannot arise")
 def test_cuda_without_a_gpu_is_a_clear_error():
     with pytest.raises(BalanceBCError, match=r"train\.device: 'cuda' was asked for, but torch finds no CUDA"):
         train_device("cuda")

@@ -45,7 +45,7 @@ def make_config(dataset: str, obs_keys: list[str], train: dict, seed: int):
         config.train.seq_length = 1
         config.train.frame_stack = 1
         config.train.dataset_keys = DATASET_KEYS
-        config.train.cuda = train_device(train.get("device", "auto")).type == "cuda"
+        config.train.cuda = train_device(train["device"]).type == "cuda"
         config.observation.modalities.obs.low_dim = list(obs_keys)
         config.observation.modalities.obs.rgb = []
         config.algo.actor_layer_dims = list(train["hidden"])
@@ -106,6 +106,7 @@ class RobomimicBC(Policy):
     def train(self, labelled, behaviors, weights_at, settings, seed, obs_keys, checkpoints):
         import robomimic.utils.file_utils as FileUtils
         import robomimic.utils.obs_utils as ObsUtils
+        import robomimic.utils.torch_utils as TorchUtils
         import robomimic.utils.train_utils as TrainUtils
         import torch
         from robomimic.algo import algo_factory
@@ -122,7 +123,8 @@ class RobomimicBC(Policy):
         shape_meta = FileUtils.get_shape_metadata_from_dataset(labelled, all_obs_keys=obs_keys)
         env_meta = FileUtils.get_env_metadata_from_dataset(labelled)
         model = algo_factory(config.algo_name, config, obs_key_shapes=shape_meta["all_shapes"],
-                             ac_dim=shape_meta["ac_dim"], device=train_device(settings.get("device", "auto")))
+                             ac_dim=shape_meta["ac_dim"],
+                             device=TorchUtils.get_torch_device(try_to_use_cuda=config.train.cuda))
         trainset, validset = make_dataset(config, obs_keys, "train"), make_dataset(config, obs_keys, "valid")
         demo_behavior = read_labelled(labelled).demo_behavior
         train_beh = sequence_behaviors(trainset, demo_behavior, behaviors)
