@@ -30,7 +30,7 @@ def test_trains_on_the_device_and_rolls_out_on_the_cpu(tiny_dataset, tmp_path, d
     save(ground_truth_labels(str(tiny_dataset), BEHAVIORS), str(tiny_dataset), str(tmp_path / "labels.json"),
          str(tmp_path / "labelled.hdf5"))
     settings = {"steps": 20, "steps_per_epoch": 10, "batch_size": 8, "learning_rate": 1e-3, "hidden": [16],
-                "lr_decay": None, "device": device}
+                "lr_decay": None, "device": device, "policy": {"algo": "bc", "config": {}}}
     ckpt = tmp_path / "model.pth"
     history = RobomimicBC().train(str(tmp_path / "labelled.hdf5"), BEHAVIORS, lambda p: dict.fromkeys(BEHAVIORS, 1 / 3),
                                   settings, 0, POLICY_OBS_KEYS, {20: str(ckpt)})

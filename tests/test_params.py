@@ -59,7 +59,24 @@ def test_a_scenario_overrides_some_train_settings():
     params["scenarios"]["pick_narrow"] = {**params["scenarios"]["pick"], "train": {"hidden": [8]}}
     validate(params)
     narrow = registry.SCENARIOS["pick"].train_settings(params, params["scenarios"]["pick_narrow"])
-    assert narrow == {**params["train"], "hidden": [8]} and narrow["lr_decay"] == {"at": 0.5, "factor": 0.1}
+    assert narrow == {**params["train"], "hidden": [8], "policy": params["policy"]}
+    assert narrow["lr_decay"] == {"at": 0.5, "factor": 0.1} and params["policy"] == {"algo": "bc", "config": {}}
     params["scenarios"]["pick_narrow"]["train"] = {"hiden": [8]}
     with pytest.raises(BalanceBCError, match=r"scenarios.pick_narrow.train: .*'hiden' was unexpected"):
+        validate(params)
+
+
+def test_a_scenario_trains_its_own_policy():
+    """Several policies side by side: a copy of a scenario with another robomimic algorithm,
+    which replaces the top-level `policy` for it; an unknown algorithm names the choices."""
+    from balancebc import registry
+    params = tiny_params()
+    params["policy"] = {"algo": "bc_gmm", "config": {"algo.gmm.num_modes": 3}}
+    params["scenarios"]["pick_rnn"] = {**params["scenarios"]["pick"], "policy": {"algo": "bc_rnn_gmm"}}
+    validate(params)
+    rnn = registry.SCENARIOS["pick"].train_settings(params, params["scenarios"]["pick_rnn"])
+    assert rnn["policy"] == {"algo": "bc_rnn_gmm", "config": {}}
+    assert registry.SCENARIOS["pick"].train_settings(params, params["scenarios"]["pick"])["policy"] == params["policy"]
+    params["scenarios"]["pick_rnn"]["policy"] = {"algo": "bc_lstm"}
+    with pytest.raises(BalanceBCError, match=r"scenarios.pick_rnn.policy.algo: 'bc_lstm' is not allowed; expected one of"):
         validate(params)

@@ -119,7 +119,7 @@ PARAMS_DEPS = {
     "generate": ["scenarios.{scenario}"],
     "label": ["scenarios.{scenario}"],
     "weights": ["methods.{method}"],
-    "train": ["train", "scenarios.{scenario}", "checkpoints"],
+    "train": ["train", "policy", "scenarios.{scenario}", "checkpoints"],
     "evaluate": ["evaluate", "scenarios.{scenario}", "checkpoints"],
     "report": ["methods", "seeds", "replicates", "checkpoints", "analysis"],
     "claims": ["analysis", "methods", "seeds", "replicates", "checkpoints"],

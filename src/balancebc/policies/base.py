@@ -12,6 +12,14 @@ def checkpoint_steps(budget: int, fractions: list[float]) -> dict[float, int]:
     return {f: max(1, round(f * budget)) for f in sorted(fractions)}
 
 
+def curve_steps(settings: dict, fractions: list[float]) -> dict[float, int]:
+    """The checkpoints a policy trained with ``settings`` is saved and judged at: each
+    fraction of its budget, and with pre-training (``pretrain_steps``) also step 0, the
+    pre-trained policy that training with the method's weights starts from."""
+    steps = checkpoint_steps(settings["steps"], fractions)
+    return {0.0: 0, **steps} if settings.get("pretrain_steps") else steps
+
+
 class Policy:
     name: str = ""
 
@@ -20,7 +28,8 @@ class Policy:
         """Train on the ``train`` demos of ``labelled`` (the label stage's robomimic file,
         ``io.robomimic_hdf5.read_labelled``), drawing behavior k with weight
         ``weights_at(progress)[k]`` (progress in [0, 1]); after ``step`` batches write
-        ``checkpoints[step]`` atomically, for each of its steps (the last is the budget).
+        ``checkpoints[step]`` atomically, for each of its steps (the last is the budget;
+        step 0, where ``curve_steps`` has it, is the end of pre-training).
         Returns the history: one row per epoch (``weight/<b>``, ``loss_train/<b>``,
         ``loss_valid/<b>``, ...)."""
         raise NotImplementedError

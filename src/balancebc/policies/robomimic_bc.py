@@ -1,14 +1,24 @@
-"""robomimic's BC (an MLP with an MSE loss on low-dimensional observations), trained with
-per-behavior sampling weights.
+"""robomimic's BC family (MLP, GMM, RNN, RNN-GMM, Transformer, Transformer-GMM; low-dimensional
+or image observations), trained with per-behavior sampling weights.
 
-robomimic's config, algorithm (``algo_factory``), ``SequenceDataset`` and ``run_epoch`` do
-the training; balancebc only supplies the sampler (``BehaviorSampler``), built from the
-dataset's public attributes. Scheduled weights (temperature warming) are re-evaluated every
-1% of the budget, which is exactly ``train.steps`` (the last epoch is cut short).
+robomimic's config (``config_factory("bc")``), algorithm (``algo_factory``),
+``SequenceDataset`` and ``run_epoch`` do the training; balancebc only supplies the sampler
+(``BehaviorSampler``, one weight per sequence start, built from the dataset's public
+attributes) and the per-behavior loss log. ``policy.algo`` in params.yaml names the
+algorithm (``ALGOS``); ``policy.config`` overrides any robomimic config key by its own
+dotted name. Sequence models get the sequences they need: an RNN trains on sequences of
+``algo.rnn.horizon`` steps, a Transformer on ``algo.transformer.context_length`` stacked
+frames, and rollouts reset the RNN state or the frame history every episode.
+
+Training can start from a robomimic checkpoint (``train.init``) and can pre-train with
+natural weights before training with the method's (``train.pretrain_steps``: the
+temperature paper's fine-tuning setting); the pre-trained policy is the curve's step 0.
+Scheduled weights are re-evaluated every 1% of the budget, which is exactly ``train.steps``.
 """
 from __future__ import annotations
 
 import random
+from collections import deque
 
 import numpy as np
 
@@ -19,6 +29,18 @@ from balancebc.io.robomimic_hdf5 import read_labelled
 from balancebc.policies.base import Policy
 
 DATASET_KEYS = ("actions", "rewards", "dones")
+# balancebc's algorithm names -> the robomimic BC config flags that select them (robomimic's
+# ``algo_config_to_class``)
+ALGOS = {
+    "bc": {},
+    "bc_gaussian": {"algo.gaussian.enabled": True},
+    "bc_gmm": {"algo.gmm.enabled": True},
+    "bc_rnn": {"algo.rnn.enabled": True},
+    "bc_rnn_gmm": {"algo.rnn.enabled": True, "algo.gmm.enabled": True},
+    "bc_transformer": {"algo.transformer.enabled": True},
+    "bc_transformer_gmm": {"algo.transformer.enabled": True, "algo.gmm.enabled": True},
+}
+LOSS_SEQUENCES = 512  # per behavior and split: the evenly spaced sequences the epoch's loss log averages
 
 
 def train_device(setting: str):
@@ -30,8 +52,41 @@ def train_device(setting: str):
     return torch.device("cuda" if setting != "cpu" and torch.cuda.is_available() else "cpu")
 
 
+def _set(config, key: str, value, where: str) -> None:
+    """Set robomimic config ``key`` (dotted, e.g. ``algo.rnn.horizon``); an unknown key is an error."""
+    node, parts = config, key.split(".")
+    for i, part in enumerate(parts):
+        if not hasattr(node, "keys") or part not in node:
+            known = sorted(node.keys()) if hasattr(node, "keys") else []
+            raise BalanceBCError(f"{where}: {key!r} is not a key of robomimic's bc config "
+                                 f"(no {'.'.join(parts[:i + 1])!r}; expected one of {known})")
+        if i < len(parts) - 1:
+            node = node[part]
+    node[parts[-1]] = list(value) if isinstance(value, tuple) else value
+
+
+def algo_of(config) -> str:
+    """balancebc's name of the robomimic algorithm a BC config selects."""
+    flags = {k for k in ("gaussian", "gmm", "rnn", "transformer") if k in config.algo and config.algo[k].enabled}
+    for name, needs in ALGOS.items():
+        if flags == {k.split(".")[1] for k in needs}:
+            return name
+    return "+".join(sorted(flags))
+
+
+def image_keys(obs_keys: list[str]) -> list[str]:
+    """The camera observations among ``obs_keys`` (robosuite's and robomimic's ``<camera>_image``)."""
+    return [k for k in obs_keys if k.endswith("_image")]
+
+
 def make_config(dataset: str, obs_keys: list[str], train: dict, seed: int):
+    """robomimic's config for ``train`` (params.yaml's train settings, ``policy`` included)."""
     from robomimic.config import config_factory
+    rgb_keys = image_keys(obs_keys)
+    policy = train["policy"]
+    if policy["algo"] not in ALGOS:
+        raise BalanceBCError(f"policy.algo: {policy['algo']!r} is not a robomimic BC algorithm; "
+                             f"expected one of {sorted(ALGOS)}")
     config = config_factory("bc")
     with config.values_unlocked():
         config.train.data = str(dataset)
@@ -39,15 +94,13 @@ def make_config(dataset: str, obs_keys: list[str], train: dict, seed: int):
         config.train.batch_size = train["batch_size"]
         config.train.num_epochs = -(-train["steps"] // train["steps_per_epoch"])
         config.experiment.epoch_every_n_steps = train["steps_per_epoch"]
-        config.train.hdf5_cache_mode = "all"
+        config.train.hdf5_cache_mode = "low_dim" if rgb_keys else "all"
         config.train.hdf5_filter_key = "train"
         config.train.hdf5_validation_filter_key = "valid"
-        config.train.seq_length = 1
-        config.train.frame_stack = 1
         config.train.dataset_keys = DATASET_KEYS
         config.train.cuda = train_device(train["device"]).type == "cuda"
-        config.observation.modalities.obs.low_dim = list(obs_keys)
-        config.observation.modalities.obs.rgb = []
+        config.observation.modalities.obs.low_dim = [k for k in obs_keys if k not in rgb_keys]
+        config.observation.modalities.obs.rgb = list(rgb_keys)
         config.algo.actor_layer_dims = list(train["hidden"])
         config.algo.optim_params.policy.learning_rate.initial = train["learning_rate"]
         decay = train["lr_decay"]
@@ -55,8 +108,15 @@ def make_config(dataset: str, obs_keys: list[str], train: dict, seed: int):
             config.algo.optim_params.policy.learning_rate.epoch_schedule = [
                 max(1, round(decay["at"] * config.train.num_epochs))]
             config.algo.optim_params.policy.learning_rate.decay_factor = decay["factor"]
-        config.algo.gmm.enabled = False
         config.experiment.validate = True
+        overrides = {**ALGOS[policy["algo"]], **policy.get("config", {})}
+        for key, value in overrides.items():
+            _set(config, key, value, f"policy.config.{key}")
+        # the sequences a sequence model trains on, unless the overrides set them
+        if config.algo.rnn.enabled and "train.seq_length" not in overrides:
+            config.train.seq_length = config.algo.rnn.horizon
+        if config.algo.transformer.enabled and "train.frame_stack" not in overrides:
+            config.train.frame_stack = config.algo.transformer.context_length
     return config
 
 
@@ -83,21 +143,95 @@ def sequence_behaviors(dataset, demo_behavior: dict[str, str], behaviors: list[s
     return np.array(out)
 
 
-def per_behavior_loss(model, dataset, sample_behavior, behaviors) -> dict[str, float]:
-    """Mean per-sample action MSE of each behavior (the BC loss robomimic minimises)."""
+def per_behavior_loss(model, dataset, sample_behavior, behaviors, limit: int | None = LOSS_SEQUENCES) -> dict[str, float]:
+    """Mean training loss of each behavior: the algorithm's own ``action_loss`` (the action
+    MSE for ``bc``, the negative log-likelihood for the GMM heads), over at most ``limit``
+    evenly spaced sequences of the behavior (None: all)."""
     import torch
-    from torch.utils.data import DataLoader
+    from torch.utils.data import DataLoader, Subset
     model.set_eval()
-    losses = []
+    out = {}
     with torch.no_grad():
-        for batch in DataLoader(dataset, batch_size=1024, shuffle=False):
-            batch = model.postprocess_batch_for_training(model.process_batch_for_training(batch),
-                                                         obs_normalization_stats=None)
-            pred = model.nets["policy"](obs_dict=batch["obs"], goal_dict=batch["goal_obs"])
-            losses.append(((pred - batch["actions"]) ** 2).mean(dim=-1).cpu().numpy())
-    losses = np.concatenate(losses)
-    return {b: float(losses[sample_behavior == k].mean()) for k, b in enumerate(behaviors)
-            if np.any(sample_behavior == k)}
+        for k, b in enumerate(behaviors):
+            idx = np.flatnonzero(sample_behavior == k)
+            if limit is not None and len(idx) > limit:
+                idx = idx[np.linspace(0, len(idx) - 1, limit).round().astype(int)]
+            if not len(idx):
+                continue
+            total = 0.0
+            for batch in DataLoader(Subset(dataset, idx.tolist()), batch_size=256, shuffle=False):
+                batch = model.postprocess_batch_for_training(model.process_batch_for_training(batch),
+                                                             obs_normalization_stats=None)
+                loss = model._compute_losses(model._forward_training(batch), batch)["action_loss"]
+                total += float(loss) * len(batch["actions"])
+            out[b] = total / len(idx)
+    return out
+
+
+def load_init(model, config, shape_meta, path: str) -> None:
+    """Start ``model`` from the robomimic checkpoint at ``path``; a checkpoint of another
+    algorithm, other observation keys or other shapes is an error that names what differs."""
+    import robomimic.utils.file_utils as FileUtils
+    try:
+        ckpt = FileUtils.load_dict_from_checkpoint(path)
+    except FileNotFoundError:
+        raise BalanceBCError(f"train.init: {path}: checkpoint not found") from None
+    except Exception as exc:  # torch's unpickling errors have no common base
+        raise BalanceBCError(f"train.init: {path}: not a robomimic checkpoint ({exc})") from None
+    theirs_config, _ = FileUtils.config_from_checkpoint(ckpt_dict=ckpt)
+    theirs = ckpt.get("shape_metadata", {})
+    differ = []
+    if ckpt.get("algo_name") != config.algo_name or algo_of(theirs_config) != algo_of(config):
+        differ.append(f"algorithm {ckpt.get('algo_name')}/{algo_of(theirs_config)} (config: "
+                      f"{config.algo_name}/{algo_of(config)})")
+    if set(theirs.get("all_obs_keys", [])) != set(shape_meta["all_obs_keys"]):
+        differ.append(f"observation keys {sorted(theirs.get('all_obs_keys', []))} "
+                      f"(config: {sorted(shape_meta['all_obs_keys'])})")
+    else:
+        differ += [f"shape of {k} {list(theirs['all_shapes'][k])} (config: {list(v)})"
+                   for k, v in shape_meta["all_shapes"].items() if list(theirs["all_shapes"][k]) != list(v)]
+    if theirs.get("ac_dim") != shape_meta["ac_dim"]:
+        differ.append(f"action dimension {theirs.get('ac_dim')} (config: {shape_meta['ac_dim']})")
+    plain = lambda v: v.to_dict() if hasattr(v, "to_dict") else v  # noqa: E731
+    differ += [f"algo.{key} {plain(theirs_config.algo[key])} (config: {plain(config.algo[key])})"
+               for key in ("actor_layer_dims", "rnn", "transformer", "gmm")
+               if not differ and plain(theirs_config.algo[key]) != plain(config.algo[key])]
+    if differ:
+        raise BalanceBCError(f"train.init: {path} does not match the policy being trained: " + "; ".join(differ))
+    model.deserialize(ckpt["model"])
+
+
+class FrameStack:
+    """A rollout policy fed the last ``frames`` observations, the first one repeated at the
+    start of an episode (robomimic's ``FrameStackWrapper``), for frame-stacked policies."""
+
+    def __init__(self, policy, frames: int):
+        self.policy, self.history = policy, deque(maxlen=frames)
+
+    def start_episode(self):
+        self.history.clear()
+        self.policy.start_episode()
+
+    def __call__(self, ob):
+        while len(self.history) < self.history.maxlen - 1:
+            self.history.append(ob)
+        self.history.append(ob)
+        return self.policy(ob={k: np.stack([o[k] for o in self.history]) for k in ob})
+
+
+class ProcessedObs:
+    """A rollout policy fed robomimic's processed observations (images HWC uint8 -> CHW float),
+    as robomimic's own environment wrappers do before the policy sees them."""
+
+    def __init__(self, policy):
+        self.policy = policy
+
+    def start_episode(self):
+        self.policy.start_episode()
+
+    def __call__(self, ob):
+        import robomimic.utils.obs_utils as ObsUtils
+        return self.policy(ob=ObsUtils.process_obs_dict(ob))
 
 
 class RobomimicBC(Policy):
@@ -125,35 +259,54 @@ class RobomimicBC(Policy):
         model = algo_factory(config.algo_name, config, obs_key_shapes=shape_meta["all_shapes"],
                              ac_dim=shape_meta["ac_dim"],
                              device=TorchUtils.get_torch_device(try_to_use_cuda=config.train.cuda))
+        if settings.get("init"):
+            load_init(model, config, shape_meta, settings["init"])
         trainset, validset = make_dataset(config, obs_keys, "train"), make_dataset(config, obs_keys, "valid")
         demo_behavior = read_labelled(labelled).demo_behavior
         train_beh = sequence_behaviors(trainset, demo_behavior, behaviors)
         valid_beh = sequence_behaviors(validset, demo_behavior, behaviors)
+        batch, steps_per_epoch, history = config.train.batch_size, settings["steps_per_epoch"], []
 
-        steps, steps_per_epoch, epochs = settings["steps"], settings["steps_per_epoch"], config.train.num_epochs
-        sampler = BehaviorSampler(train_beh, behaviors, weights_at, config.train.batch_size, steps, seed,
+        def save(step):
+            with atomic_path(checkpoints[step]) as tmp:
+                TrainUtils.save_model(model, config, env_meta, shape_meta, str(tmp))
+
+        def phase(name, sampler, saves, first_epoch):
+            """Train for ``sampler.steps`` batches, a robomimic epoch every ``steps_per_epoch``."""
+            loader = DataLoader(trainset, batch_size=batch, sampler=sampler, drop_last=True)
+            epoch, epochs = first_epoch, first_epoch + -(-sampler.steps // steps_per_epoch) - 1
+            while sampler.step < sampler.steps:
+                # up to the epoch's end or the next checkpoint, whichever comes first
+                epoch_end = min((epoch - first_epoch + 1) * steps_per_epoch, sampler.steps)
+                stop = min([epoch_end] + [s for s in saves if s > sampler.step])
+                log = TrainUtils.run_epoch(model, loader, epoch, num_steps=stop - sampler.step)
+                if sampler.step in saves:
+                    saves[sampler.step]()
+                if sampler.step < epoch_end:
+                    continue
+                model.on_epoch_end(epoch)  # robomimic's learning-rate schedule counts epochs
+                row = {"phase": name, "epoch": epoch, "step": sampler.step, "batch_loss": log["Loss"]}
+                row.update({f"weight/{b}": w for b, w in sampler.mean_weights().items()})
+                row.update({f"loss_train/{b}": v for b, v in per_behavior_loss(model, trainset, train_beh, behaviors).items()})
+                row.update({f"loss_valid/{b}": v for b, v in per_behavior_loss(model, validset, valid_beh, behaviors).items()})
+                history.append(row)
+                print(f"{name} epoch {epoch}/{epochs}: " + " ".join(
+                    f"{k}={v:.4g}" for k, v in row.items() if k not in ("epoch", "phase")), flush=True)
+                epoch += 1
+            return epoch
+
+        epoch = 1
+        if settings.get("pretrain_steps"):  # natural weights: every sequence equally likely
+            shares = np.bincount(train_beh, minlength=len(behaviors)) / len(train_beh)
+            natural = dict(zip(behaviors, shares.tolist()))
+            sampler = BehaviorSampler(train_beh, behaviors, lambda _: natural, batch, settings["pretrain_steps"],
+                                      seed, steps_per_pass=steps_per_epoch)
+            epoch = phase("pretrain", sampler, {}, epoch)
+            if 0 in checkpoints:
+                save(0)
+        sampler = BehaviorSampler(train_beh, behaviors, weights_at, batch, settings["steps"], seed,
                                   steps_per_pass=steps_per_epoch)
-        loader = DataLoader(trainset, batch_size=config.train.batch_size, sampler=sampler, drop_last=True)
-        history, epoch = [], 1
-        while sampler.step < steps:
-            # up to the epoch's end or the next checkpoint, whichever comes first
-            epoch_end = min(epoch * steps_per_epoch, steps)
-            stop = min([epoch_end] + [s for s in checkpoints if s > sampler.step])
-            log = TrainUtils.run_epoch(model, loader, epoch, num_steps=stop - sampler.step)
-            if sampler.step in checkpoints:
-                with atomic_path(checkpoints[sampler.step]) as tmp:
-                    TrainUtils.save_model(model, config, env_meta, shape_meta, str(tmp))
-            if sampler.step < epoch_end:
-                continue
-            model.on_epoch_end(epoch)  # robomimic's learning-rate schedule counts epochs
-            row = {"epoch": epoch, "step": sampler.step, "batch_loss": log["Loss"]}
-            row.update({f"weight/{b}": w for b, w in sampler.mean_weights().items()})
-            row.update({f"loss_train/{b}": v for b, v in per_behavior_loss(model, trainset, train_beh, behaviors).items()})
-            row.update({f"loss_valid/{b}": v for b, v in per_behavior_loss(model, validset, valid_beh, behaviors).items()})
-            history.append(row)
-            print(f"epoch {epoch}/{epochs}: " + " ".join(f"{k}={v:.4g}" for k, v in row.items() if k != "epoch"),
-                  flush=True)
-            epoch += 1
+        phase("train", sampler, {s: (lambda s=s: save(s)) for s in checkpoints if s > 0}, epoch)
         return history
 
     def heldout_loss(self, checkpoint, labelled, obs_keys):
@@ -168,7 +321,7 @@ class RobomimicBC(Policy):
         labels = read_labelled(labelled)
         behaviors = labels.behaviors
         sample_behavior = sequence_behaviors(validset, labels.demo_behavior, behaviors)
-        losses = per_behavior_loss(policy.policy, validset, sample_behavior, behaviors)
+        losses = per_behavior_loss(policy.policy, validset, sample_behavior, behaviors, limit=None)
         return {b: {"loss": losses[b], "samples": int(np.sum(sample_behavior == k))}
                 for k, b in enumerate(behaviors) if b in losses}
 
@@ -176,7 +329,12 @@ class RobomimicBC(Policy):
         import robomimic.utils.file_utils as FileUtils
         import torch
         torch.set_num_threads(1)
-        policy, _ = FileUtils.policy_from_checkpoint(ckpt_path=checkpoint, device=torch.device("cpu"))
+        policy, ckpt = FileUtils.policy_from_checkpoint(ckpt_path=checkpoint, device=torch.device("cpu"))
+        config, _ = FileUtils.config_from_checkpoint(ckpt_dict=ckpt)
+        if config.observation.modalities.obs.rgb:
+            policy = ProcessedObs(policy)
+        if config.train.frame_stack > 1:
+            policy = FrameStack(policy, config.train.frame_stack)
         return policy
 
 

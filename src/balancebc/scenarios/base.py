@@ -18,7 +18,9 @@ discover: {$ref: "#/$defs/discover"}
 train:
   $ref: "#/$defs/train"
   description: "overrides of the top-level `train` for this scenario, e.g. {hidden: [32, 32]} (a capacity axis)"
+policy: {$ref: "#/$defs/policy", description: "this scenario's robomimic algorithm, instead of the top-level `policy`"}
 """)
+POLICY = SIMULATED["policy"]
 # The balanced control of a kind whose `demos` count demos per behavior.
 BALANCED = {"type": "boolean", "default": False,
             "description": "record the same total of demos as `demos`, split equally over its behaviors "
@@ -109,8 +111,8 @@ class ScenarioKind:
 
     def train_settings(self, params: dict, scenario: dict) -> dict:
         """The settings its policy trains with: the top-level ``train``, with the scenario's
-        own ``train`` keys over it."""
-        return {**params["train"], **scenario.get("train", {})}
+        own ``train`` keys over it, and the ``policy`` (the scenario's, else the top-level one)."""
+        return {**params["train"], **scenario.get("train", {}), "policy": scenario.get("policy", params["policy"])}
 
     def offline_extras(self, scenario: dict, checkpoint: str, weights) -> tuple[dict, dict]:
         """Scenario-specific offline measurements: (per behavior, overall)."""

@@ -4,7 +4,7 @@ package index, so evaluation is offline."""
 from __future__ import annotations
 
 from balancebc import registry
-from balancebc.scenarios.base import GROUPS, Offline, ScenarioKind, grouped_behaviors
+from balancebc.scenarios.base import GROUPS, POLICY, Offline, ScenarioKind, grouped_behaviors
 from balancebc.sources import calvin
 
 
@@ -15,6 +15,7 @@ class Calvin(ScenarioKind):
         "required": ["path"],
         "properties": {
             "discover": {"$ref": "#/$defs/discover"},
+            "policy": POLICY,
             "path": {"type": "string", "description": "the folder with training/ and validation/"},
             "behaviors": {**GROUPS, "description": "optional grouping: behavior name -> CALVIN task names "
                           "(default: one behavior per task; tasks in no group are left out)"},

@@ -4,7 +4,7 @@ evaluation rolls out its task; otherwise it is offline."""
 from __future__ import annotations
 
 from balancebc import registry
-from balancebc.scenarios.base import GROUPS, Offline, Rollouts, ScenarioKind, grouped_behaviors
+from balancebc.scenarios.base import GROUPS, POLICY, Offline, Rollouts, ScenarioKind, grouped_behaviors
 from balancebc.sources import robomimic
 
 ROBOSUITE = 1  # robomimic's EnvType.ROBOSUITE_TYPE
@@ -17,6 +17,7 @@ class Robomimic(ScenarioKind):
         "required": ["path", "behaviors", "obs_keys"],
         "properties": {
             "discover": {"$ref": "#/$defs/discover"},
+            "policy": POLICY,
             "path": {"type": "string"},
             "behaviors": {**GROUPS, "description": "behavior name -> the file's filter keys (mask/<key>) "
                           "whose demos it holds; every demo in exactly one"},

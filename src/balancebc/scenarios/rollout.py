@@ -4,13 +4,15 @@ environment without units, N episodes of its task).
 The environment is re-created from the dataset's ``env_args`` (with the block in the
 region); success is robosuite's own ``_check_success``. Episodes are spread over worker
 processes (one worker: in this process); episode i of region k always gets the same
-seed, whichever worker runs it.
+seed (for the scene and for the policy's own sampling), whichever worker runs it; the
+policy's recurrent state or frame history starts afresh every episode.
 """
 from __future__ import annotations
 
 import multiprocessing as mp
 
 import numpy as np
+import torch
 from tqdm import tqdm
 
 from balancebc import registry
@@ -34,6 +36,7 @@ def _rollout(task: tuple) -> tuple:
     if region is not None:
         env.select(region)
     sim.reseed(env, seed)
+    torch.manual_seed(seed)  # a stochastic policy (a GMM head samples) draws the same in any worker
     obs = env.reset()
     policy.start_episode()
     for step in range(horizon):

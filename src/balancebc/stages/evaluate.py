@@ -12,7 +12,7 @@ from balancebc.errors import BalanceBCError
 from balancebc.io.atomic import write_json
 from balancebc.io.robomimic_hdf5 import env_args, open_dataset
 from balancebc.io.weights_file import WeightsFile
-from balancebc.policies.base import checkpoint_steps
+from balancebc.policies.base import curve_steps
 from balancebc.scenarios.base import Rollouts, for_replicate
 from balancebc.scenarios.rollout import rollouts
 
@@ -36,7 +36,7 @@ def run(params: dict, scenario: str, replicate: int, method: str, seed: int) -> 
     kind = registry.SCENARIOS[spec["kind"]]
     with open_dataset(paths.dataset(scenario, replicate)) as f:  # a clear error for a missing or corrupt file
         env = env_args(f)
-    steps = checkpoint_steps(kind.train_settings(params, spec)["steps"], params["checkpoints"])
+    steps = curve_steps(kind.train_settings(params, spec), params["checkpoints"])
     files = paths.checkpoints(scenario, method, replicate, seed, list(steps))
     for checkpoint in files.values():
         if not Path(checkpoint).is_file():

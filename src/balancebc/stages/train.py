@@ -11,7 +11,7 @@ from balancebc import paths, registry, tracking
 from balancebc.io.atomic import write_json
 from balancebc.io.robomimic_hdf5 import open_dataset
 from balancebc.io.weights_file import WeightsFile
-from balancebc.policies.base import checkpoint_steps
+from balancebc.policies.base import curve_steps
 from balancebc.scenarios.base import for_replicate
 
 
@@ -23,7 +23,7 @@ def run(params: dict, scenario: str, replicate: int, method: str, seed: int) -> 
     weights = WeightsFile.read(paths.weights(scenario, method, replicate, seed))
     schedule = registry.METHODS[weights.spec["kind"]]
     settings = kind.train_settings(params, spec)
-    steps = checkpoint_steps(settings["steps"], params["checkpoints"])
+    steps = curve_steps(settings, params["checkpoints"])
     files = paths.checkpoints(scenario, method, replicate, seed, list(steps))
     started = time.time()
     history = registry.POLICIES[kind.policy].train(
@@ -39,5 +39,5 @@ def run(params: dict, scenario: str, replicate: int, method: str, seed: int) -> 
         params={**tracking.flatten("train", settings), **tracking.flatten("method", weights.spec), "seed": seed,
                 "replicate": replicate, "policy": kind.policy, "dataset": labelled},
         tags={"stage": "train", "method": method, "replicate": replicate, "seed": seed, "scenario": scenario},
-        history=[{k: v for k, v in row.items() if k not in ("epoch", "step")} for row in history],
+        history=[{k: v for k, v in row.items() if k not in ("epoch", "step", "phase")} for row in history],
         artifacts=[log, files[1.0]])
