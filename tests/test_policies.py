@@ -104,7 +104,8 @@ def test_a_checkpoint_that_does_not_fit_names_what_differs(labelled, tmp_path):
     with pytest.raises(BalanceBCError, match=r"train\.init: .*mlp\.pth does not match .*algorithm bc/bc \(config: bc/bc_rnn_gmm\)"):
         RobomimicBC().train(labelled, BEHAVIORS, equal_thirds, settings("bc_rnn_gmm", init=str(mlp)), 0,
                             POLICY_OBS_KEYS, {10: str(tmp_path / "x.pth")})
-    with pytest.raises(BalanceBCError, match=r"observation keys \['object', 'robot0_eef_pos', .*\] \(config: \['object', 'robot0_eef_pos'\]\)"):
+    with pytest.raises(BalanceBCError,
+                       match=r"observation keys \['object', 'robot0_eef_pos', .*\] \(config: \['object', 'robot0_eef_pos'\]\)"):
         RobomimicBC().train(labelled, BEHAVIORS, equal_thirds, settings(init=str(mlp)), 0,
                             ["robot0_eef_pos", "object"], {10: str(tmp_path / "x.pth")})
     with pytest.raises(BalanceBCError, match=r"algo\.actor_layer_dims \[16\] \(config: \[32\]\)"):

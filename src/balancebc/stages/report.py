@@ -103,7 +103,8 @@ def to_markdown(scenario: str, metric: str, unit_kind: str, rows: list[dict], te
     out = [f"# {scenario}: {LABELS[metric]} per {unit_kind} at the end of training", "",
            f"Mean ± sd over {design['policies']} policies per method ("
            f"{stats.format_design(design['replicates'], design['seeds'])})"
-           + (f", {design['episodes']} episodes per {unit_kind} each." if metric == "success_rate" else "."), "", header]
+           + (f", {design['episodes']} episodes per {unit_kind} each." if metric == "success_rate" else ".")
+           + (f" Policy: {design['policy']}." if design.get("policy") else ""), "", header]
     for m in methods:
         out.append(f"| {m} | " + " | ".join(f"{fmt.format(cell[m, u]['mean'])} ± {fmt.format(cell[m, u]['sd'])}"
                                             for u in units) + " |")
@@ -155,7 +156,10 @@ def to_markdown(scenario: str, metric: str, unit_kind: str, rows: list[dict], te
     if len(steps) > 1:
         out += ["", "## Learning curve", "", f"Mean {LABELS[metric]} over policies at each checkpoint (training step)"
                 + (f"; the last column is the first checkpoint whose mean reaches {analysis['target']}." if
-                   metric == "success_rate" else "."), "",
+                   metric == "success_rate" else ".")
+                + (f" Step 0 is the pre-trained policy ({design['pretrain_steps']} steps with natural weights), "
+                   "the same for every method, from which each trains with its own weights."
+                   if design.get("pretrain_steps") else ""), "",
                 "| method | unit | " + " | ".join(str(s) for s in steps)
                 + (" | reaches target |" if metric == "success_rate" else " |"),
                 "|---|---|" + "---|" * (len(steps) + (metric == "success_rate"))]
@@ -341,6 +345,15 @@ def alpha_chart(path: Path, scenario: str, weights: dict) -> None:
     _save(fig, path)
 
 
+def policy_design(kind, params: dict, scenario: dict) -> dict:
+    """What the scenario's policies are: the registered policy (robomimic's with its algorithm)
+    and its pre-training steps."""
+    settings = kind.train_settings(params, scenario)
+    algo = settings.get("policy", {}).get("algo")
+    return {"policy": f"{kind.policy}" + (f" ({algo})" if algo and kind.policy == "robomimic_bc" else ""),
+            "pretrain_steps": settings.get("pretrain_steps", 0)}
+
+
 def report(name: str, params: dict) -> list[str]:
     """Write the scenario's report files from its evaluations and weights files."""
     methods, replicates, seeds = list(params["methods"]), params["replicates"], params["seeds"]
@@ -354,7 +367,8 @@ def report(name: str, params: dict) -> list[str]:
     fits, anova = model_tables(outcomes, values) if metric == "success_rate" else ({}, [])
     curve = curve_table(rows, analysis["target"] if metric == "success_rate" else None)
     design = {"policies": len(replicates) * len(seeds), "replicates": len(replicates), "seeds": len(seeds),
-              "episodes": int(outcomes.groupby(["method", "replicate", "seed", "fraction", "unit"]).size().max())}
+              "episodes": int(outcomes.groupby(["method", "replicate", "seed", "fraction", "unit"]).size().max()),
+              **policy_design(registry.SCENARIOS[scenario["kind"]], params, scenario)}
     from balancebc.io.atomic import read_json
     note = read_json(paths.evaluation(name, methods[0], replicates[0], seeds[0]), "evaluation").get("note")
     results_md = to_markdown(name, metric, unit_kind, rows, tests, fits, anova, curve, design, analysis, note)
