@@ -150,6 +150,11 @@ def per_behavior_loss(model, dataset, sample_behavior, behaviors, limit: int | N
     import torch
     from torch.utils.data import DataLoader, Subset
     model.set_eval()
+    # a GMM head in eval mode shrinks its scales to 1e-4 (robomimic's low_noise_eval, for
+    # rollouts): the loss is the likelihood under the scales it learned
+    low_noise = [m for m in model.nets.modules() if getattr(m, "low_noise_eval", False)]
+    for m in low_noise:
+        m.low_noise_eval = False
     out = {}
     with torch.no_grad():
         for k, b in enumerate(behaviors):
@@ -165,6 +170,8 @@ def per_behavior_loss(model, dataset, sample_behavior, behaviors, limit: int | N
                 loss = model._compute_losses(model._forward_training(batch), batch)["action_loss"]
                 total += float(loss) * len(batch["actions"])
             out[b] = total / len(idx)
+    for m in low_noise:
+        m.low_noise_eval = True
     return out
 
 

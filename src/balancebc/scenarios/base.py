@@ -19,6 +19,15 @@ train:
   $ref: "#/$defs/train"
   description: "overrides of the top-level `train` for this scenario, e.g. {hidden: [32, 32]} (a capacity axis)"
 policy: {$ref: "#/$defs/policy", description: "this scenario's robomimic algorithm, instead of the top-level `policy`"}
+cameras:
+  type: array
+  uniqueItems: true
+  items: {enum: [agentview, robot0_eye_in_hand, frontview, birdview, sideview]}
+  description: >
+    robosuite cameras recorded as RGB images (obs/<camera>_image, uint8) that the policy sees
+    besides the low-dimensional observations; the weighting methods' proxies stay on the
+    low-dimensional ones
+image_size: {type: integer, minimum: 16, maximum: 512, default: 84, description: "camera images' height and width"}
 """)
 POLICY = SIMULATED["policy"]
 # The balanced control of a kind whose `demos` count demos per behavior.
@@ -86,7 +95,13 @@ class ScenarioKind:
         return []
 
     def obs_keys(self, scenario: dict) -> list[str]:
+        """The low-dimensional observations: what the weighting methods' proxy models see."""
         raise NotImplementedError
+
+    def policy_obs_keys(self, scenario: dict) -> list[str]:
+        """What the trained policy sees: the low-dimensional observations and the images of
+        the scenario's ``cameras``."""
+        return self.obs_keys(scenario) + [f"{camera}_image" for camera in scenario.get("cameras", [])]
 
     def behaviors(self, scenario: dict, masks: list[str]) -> list[str]:
         """The behaviors the weights balance: filter keys of the dataset (``masks``: its filter keys)."""

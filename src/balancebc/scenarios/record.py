@@ -24,23 +24,25 @@ def demo_seed(base: int, behavior_index: int, demo_index: int, attempt: int) -> 
     return int(np.random.SeedSequence([base, behavior_index, demo_index, attempt]).generate_state(1)[0])
 
 
-def _init_worker(args: dict, kind: str) -> None:
-    _worker.update(env=sim.make_env(args), kind=registry.SCENARIOS[kind])
+def _init_worker(args: dict, kind: str, obs_keys: list[str]) -> None:
+    _worker.update(env=sim.make_env(args, images=any(map(sim.is_image, obs_keys))), kind=registry.SCENARIOS[kind],
+                   obs_keys=obs_keys)
 
 
 def _record(task: tuple) -> tuple:
     (behavior, unit, sloppiness), seeds, horizon = task
     for seed in seeds:
         expert = _worker["kind"].make_expert(unit, sloppiness, seed)
-        demo = sim.record_demo(_worker["env"], unit, seed, horizon, expert, behavior)
+        demo = sim.record_demo(_worker["env"], unit, seed, horizon, expert, behavior, _worker["obs_keys"])
         if demo is not None:
             return task, demo
     return task, None
 
 
 def record_dataset(kind, scenario: dict, out: str) -> dict[str, int]:
-    """Record ``kind.demo_plan(scenario)`` with ``kind.make_expert`` in ``kind.env_args(scenario)``."""
-    args = kind.env_args(scenario)
+    """Record ``kind.demo_plan(scenario)`` with ``kind.make_expert`` in ``kind.env_args(scenario)``
+    (with the scenario's ``cameras``, their images too)."""
+    args = sim.with_cameras(kind.env_args(scenario), scenario.get("cameras"), scenario.get("image_size", 84))
     names = kind.behaviors(scenario, [])
     tasks, index_in_behavior = [], {b: 0 for b in names}
     for item in kind.demo_plan(scenario):
@@ -50,7 +52,8 @@ def record_dataset(kind, scenario: dict, out: str) -> dict[str, int]:
         tasks.append((item, seeds, scenario["horizon"]))
     demos_by_task = {}
     ctx = mp.get_context("spawn")
-    with ctx.Pool(scenario["workers"], initializer=_init_worker, initargs=(args, kind.name)) as pool:
+    with ctx.Pool(scenario["workers"], initializer=_init_worker,
+                  initargs=(args, kind.name, kind.policy_obs_keys(scenario))) as pool:
         for task, demo in tqdm(pool.imap_unordered(_record, tasks), total=len(tasks), desc="generate",
                                mininterval=5):
             if demo is None:

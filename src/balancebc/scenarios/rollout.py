@@ -26,8 +26,8 @@ def episode_seed(seed: int, behavior_index: int, episode: int) -> int:
 
 
 def _init_worker(policy: str, checkpoint: str, env_args: dict, obs_keys: list[str]) -> None:
-    _worker.update(policy=registry.POLICIES[policy].rollout_policy(checkpoint), env=sim.make_env(env_args),
-                   obs_keys=obs_keys)
+    _worker.update(policy=registry.POLICIES[policy].rollout_policy(checkpoint),
+                   env=sim.make_env(env_args, images=any(map(sim.is_image, obs_keys))), obs_keys=obs_keys)
 
 
 def _rollout(task: tuple) -> tuple:

@@ -4,8 +4,11 @@ demonstration recorded in robomimic's layout. Environments expose ``select(unit)
 region or task of the next resets) and ``reseed(seed)``."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
+from balancebc.errors import BalanceBCError
 from balancebc.io.robomimic_hdf5 import Demo
 
 POLICY_OBS_KEYS = ["robot0_eef_pos", "robot0_eef_quat", "robot0_gripper_qpos", "object"]
@@ -32,22 +35,47 @@ def env_args(env_name: str, horizon: int, **env_specific) -> dict:
     }
 
 
-def make_env(args: dict, seed: int = 0):
+def with_cameras(args: dict, cameras: list[str] | None, size: int = 84) -> dict:
+    """``args`` with robosuite's offscreen cameras ``cameras`` rendering ``size`` × ``size``
+    RGB images (observations ``<camera>_image``); unchanged without cameras."""
+    if not cameras:
+        return args
+    return {**args, "env_kwargs": {**args["env_kwargs"], "has_offscreen_renderer": True, "use_camera_obs": True,
+                                   "camera_names": list(cameras), "camera_heights": size, "camera_widths": size,
+                                   "camera_depths": False}}
+
+
+def make_env(args: dict, seed: int = 0, images: bool = False):
     """Create the robosuite environment that ``args`` (a dataset's ``env_args``) describes,
-    without rendering; balancebc's environments register with robosuite on import."""
+    rendering its cameras offscreen only with ``images`` (MuJoCo's ``MUJOCO_GL``, default
+    EGL, with Mesa's software renderer on a machine without a GPU); balancebc's
+    environments register with robosuite on import."""
+    if images:
+        os.environ.setdefault("MUJOCO_GL", "egl")
     import robosuite as suite
 
     import balancebc.scenarios.multitask_env  # noqa: F401
     import balancebc.scenarios.pick_env  # noqa: F401
-    kwargs = {**args["env_kwargs"], "has_renderer": False, "has_offscreen_renderer": False,
-              "use_camera_obs": False}
+    kwargs = {**args["env_kwargs"], "has_renderer": False}
+    if not images:
+        kwargs.update(has_offscreen_renderer=False, use_camera_obs=False)
+    elif not kwargs.get("use_camera_obs"):
+        raise BalanceBCError(f"{args['env_name']}: the policy sees camera images, but the dataset's env_args "
+                             "render no camera (record it with the scenario's `cameras`)")
     return suite.make(args["env_name"], seed=seed, **kwargs)
+
+
+def is_image(key: str) -> bool:
+    return key.endswith("_image")
 
 
 def policy_obs(obs: dict, keys: list[str] = POLICY_OBS_KEYS) -> dict[str, np.ndarray]:
     """The observation keys stored in datasets and fed to policies; robomimic's names drop
-    robosuite's ``-state`` suffix (``object`` is robosuite's ``object-state``)."""
-    return {k: obs[k] if k in obs else obs[f"{k}-state"] for k in keys}
+    robosuite's ``-state`` suffix (``object`` is robosuite's ``object-state``). Images are
+    turned upright (robosuite renders them bottom row first), as robomimic's own
+    environment wrapper does, and stay HWC uint8."""
+    return {k: np.ascontiguousarray(obs[k][::-1]) if is_image(k) else obs[k] if k in obs else obs[f"{k}-state"]
+            for k in keys}
 
 
 def reseed(env, seed: int) -> None:
@@ -64,7 +92,8 @@ def reseed(env, seed: int) -> None:
             samplers += list(getattr(sampler, "samplers", {}).values())
 
 
-def record_demo(env, unit: str, seed: int, horizon: int, expert, behavior: str | None = None) -> Demo | None:
+def record_demo(env, unit: str, seed: int, horizon: int, expert, behavior: str | None = None,
+                obs_keys: list[str] = POLICY_OBS_KEYS) -> Demo | None:
     """Run ``expert`` once from a seeded reset with the env set to ``unit`` (a region or a
     task); the demo, or None if the task was not done within ``horizon`` steps."""
     env.select(unit)
@@ -73,12 +102,12 @@ def record_demo(env, unit: str, seed: int, horizon: int, expert, behavior: str |
     steps = {"obs": [], "next_obs": [], "actions": [], "states": [], "rewards": []}
     for _ in range(horizon):
         steps["states"].append(env.sim.get_state().flatten())
-        steps["obs"].append(policy_obs(obs))
+        steps["obs"].append(policy_obs(obs, obs_keys))
         action = expert.act(obs)
         obs, reward, _, _ = env.step(action)
         steps["actions"].append(action)
         steps["rewards"].append(reward)
-        steps["next_obs"].append(policy_obs(obs))
+        steps["next_obs"].append(policy_obs(obs, obs_keys))
         if env._check_success():
             break
     else:

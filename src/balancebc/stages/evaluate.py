@@ -21,8 +21,8 @@ def _judge(kind, spec, how, env, checkpoint, labelled, weights_file, settings, s
     """One checkpoint's results per unit, and what the scenario measures overall."""
     if isinstance(how, Rollouts):
         return rollouts(kind.policy, checkpoint, env, how.units, settings["episodes"], seed, settings["workers"],
-                        kind.obs_keys(spec), how.horizon), {}
-    result = registry.POLICIES[kind.policy].heldout_loss(checkpoint, labelled, kind.obs_keys(spec))
+                        kind.policy_obs_keys(spec), how.horizon), {}
+    result = registry.POLICIES[kind.policy].heldout_loss(checkpoint, labelled, kind.policy_obs_keys(spec))
     per_behavior, extra = kind.offline_extras(spec, checkpoint, WeightsFile.read(weights_file))
     for b, measured in per_behavior.items():
         result[b].update(measured)

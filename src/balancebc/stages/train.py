@@ -28,7 +28,7 @@ def run(params: dict, scenario: str, replicate: int, method: str, seed: int) -> 
     started = time.time()
     history = registry.POLICIES[kind.policy].train(
         labelled, weights.behaviors, lambda progress: schedule.at_progress(weights, progress), settings,
-        seed, kind.obs_keys(spec), {steps[f]: files[f] for f in steps})
+        seed, kind.policy_obs_keys(spec), {steps[f]: files[f] for f in steps})
     log = Path(paths.train_log(scenario, method, replicate, seed))
     write_json(log, {"scenario": scenario, "replicate": replicate, "method": method, "seed": seed,
                      "policy": kind.policy, "behaviors": weights.behaviors, "train": settings,
