@@ -130,11 +130,14 @@ def test_pretraining_uses_natural_weights_whatever_the_method(labelled, tmp_path
     runs = {}
     for name, weights in (("thirds", equal_thirds), ("rare", lambda p: {"left": 0.1, "middle": 0.1, "right": 0.8})):
         ckpts = {0: str(tmp_path / f"{name}0.pth"), 10: str(tmp_path / f"{name}10.pth")}
-        runs[name] = RobomimicBC().train(labelled, BEHAVIORS, weights, settings(pretrain_steps=10), 0,
+        runs[name] = RobomimicBC().train(labelled, BEHAVIORS, weights,
+                                         settings(pretrain_steps=10, lr_decay={"at": 0.5, "factor": 0.1}), 0,
                                          POLICY_OBS_KEYS, ckpts)
     history = runs["rare"]
     assert [(r["phase"], r["step"]) for r in history] == [("pretrain", 5), ("pretrain", 10), ("train", 5), ("train", 10)]
     assert history[2]["weight/right"] == pytest.approx(0.8)
+    # each phase runs its own learning-rate schedule (decayed after its first epoch)
+    assert [r["lr"] for r in history] == pytest.approx([1e-3, 1e-4, 1e-3, 1e-4])
     assert history[0]["weight/right"] < 0.5  # the share of `right`'s sequences, not the method's 0.8
     load = lambda p: FileUtils.load_dict_from_checkpoint(str(p))["model"]  # noqa: E731
     same, other = load(tmp_path / "thirds0.pth"), load(tmp_path / "rare0.pth")

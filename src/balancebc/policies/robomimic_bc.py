@@ -12,7 +12,8 @@ frames, and rollouts reset the RNN state or the frame history every episode.
 
 Training can start from a robomimic checkpoint (``train.init``) and can pre-train with
 natural weights before training with the method's (``train.pretrain_steps``: the
-temperature paper's fine-tuning setting); the pre-trained policy is the curve's step 0.
+temperature paper's fine-tuning setting), which starts a fresh optimizer and learning-rate
+schedule; the pre-trained policy is the curve's step 0.
 Scheduled weights are re-evaluated every 1% of the budget, which is exactly ``train.steps``.
 """
 from __future__ import annotations
@@ -291,8 +292,9 @@ class RobomimicBC(Policy):
                     saves[sampler.step]()
                 if sampler.step < epoch_end:
                     continue
+                row = {"phase": name, "epoch": epoch, "step": sampler.step, "batch_loss": log["Loss"],
+                       "lr": model.optimizers["policy"].param_groups[0]["lr"]}  # the rate this epoch trained at
                 model.on_epoch_end(epoch)  # robomimic's learning-rate schedule counts epochs
-                row = {"phase": name, "epoch": epoch, "step": sampler.step, "batch_loss": log["Loss"]}
                 row.update({f"weight/{b}": w for b, w in sampler.mean_weights().items()})
                 row.update({f"loss_train/{b}": v for b, v in per_behavior_loss(model, trainset, train_beh, behaviors).items()})
                 row.update({f"loss_valid/{b}": v for b, v in per_behavior_loss(model, validset, valid_beh, behaviors).items()})
@@ -311,6 +313,7 @@ class RobomimicBC(Policy):
             epoch = phase("pretrain", sampler, {}, epoch)
             if 0 in checkpoints:
                 save(0)
+            model._create_optimizers()  # training then starts with a fresh optimizer and learning-rate schedule
         sampler = BehaviorSampler(train_beh, behaviors, weights_at, batch, settings["steps"], seed,
                                   steps_per_pass=steps_per_epoch)
         phase("train", sampler, {s: (lambda s=s: save(s)) for s in checkpoints if s > 0}, epoch)
