@@ -30,6 +30,7 @@ def policy_params() -> dict:
     }
     params["methods"] = {k: params["methods"][k] for k in ("natural", "temperature_warm")}
     params["replicates"] = [0]  # one policy per method and scenario: this checks the plumbing, not the effects
+    params["checkpoints"] = [1.0]
     params["analysis"] = {"claims": {"policies": {
         "paper": "two policy classes give the same success on the rare region",
         "treated": "pick_transformer/natural", "control": "pick_rnn_gmm/natural", "units": ["right"],
@@ -65,13 +66,13 @@ def test_fine_tuning_reports_both_phases(project):
     """Step 0 of the curve is the pre-trained policy, the same for every method."""
     log = json.loads((project / paths.train_log("pick_finetune", "temperature_warm", 0, 0)).read_text())
     assert [r["phase"] for r in log["history"]] == ["pretrain"] * 1 + ["train"] * 2
-    assert log["checkpoints"] == {"0.0": 0, "0.5": 20, "1.0": 40}
+    assert log["checkpoints"] == {"0.0": 0, "1.0": 40}
     curves = {m: json.loads((project / paths.evaluation("pick_finetune", m, 0, 0)).read_text())["curve"]
               for m in ("natural", "temperature_warm")}
-    assert [c["step"] for c in curves["natural"]] == [0, 20, 40]
+    assert [c["step"] for c in curves["natural"]] == [0, 40]
     assert curves["natural"][0]["units"] == curves["temperature_warm"][0]["units"]
     rows = list(csv.DictReader((project / paths.report_file("pick_finetune", "results.csv")).open()))
-    assert {float(r["fraction"]) for r in rows} == {0.0, 0.5, 1.0}
+    assert {float(r["fraction"]) for r in rows} == {0.0, 1.0}
     assert "pre-trained" in (project / paths.report_file("pick_finetune", "results.md")).read_text()
 
 
