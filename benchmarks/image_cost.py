@@ -23,7 +23,7 @@ def _record(spec, out, queue):
     from balancebc.params import validate
     params = validate({"scenarios": {"x": spec}, "methods": {"n": {"kind": "natural"}}, "seeds": [0],
                        "train": {"steps": 1, "steps_per_epoch": 1, "batch_size": 1, "learning_rate": 1e-3, "hidden": [8]},
-                       "evaluate": {"episodes": 1}, "resources": {s: {"mem_mb": 100, "runtime": 1} for s in
+                       "policy": {"algo": "bc"}, "evaluate": {"episodes": 1}, "resources": {s: {"mem_mb": 100, "runtime": 1} for s in
                                                                   ("generate", "label", "weights", "train", "evaluate", "report")}})
     start = time.perf_counter()
     registry.SCENARIOS["pick"].make_dataset(params["scenarios"]["x"], out)

@@ -24,6 +24,7 @@ from balancebc.policies.robomimic_bc import RobomimicBC, make_config, make_datas
 from balancebc.scenarios.sim import POLICY_OBS_KEYS
 
 ALGOS = ["bc", "bc_gmm", "bc_rnn", "bc_rnn_gmm", "bc_transformer"]
+SMALL_TRANSFORMER = {"algo.transformer.embed_dim": 64, "algo.transformer.num_layers": 2, "algo.transformer.num_heads": 4}
 
 
 def robomimic_loop(labelled: str, settings: dict, out: Path) -> None:
@@ -62,6 +63,8 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--algos", nargs="+", default=ALGOS)
+    ap.add_argument("--small-transformer", action="store_true",
+                    help="a 2-layer, 64-wide Transformer instead of robomimic's 6 x 512 (minutes per run on a CPU)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     if not Path(args.labelled).is_file():
@@ -71,7 +74,8 @@ def main() -> None:
         for algo in args.algos:
             settings = {"steps": args.steps, "steps_per_epoch": args.steps_per_epoch, "batch_size": args.batch_size,
                         "learning_rate": 1e-3, "hidden": [256, 256] if "rnn" not in algo and "transformer" not in algo
-                        else [], "lr_decay": None, "device": "cpu", "policy": {"algo": algo, "config": {}}}
+                        else [], "lr_decay": None, "device": "cpu", "policy": {"algo": algo, "config": SMALL_TRANSFORMER
+                                                                              if args.small_transformer and "transformer" in algo else {}}}
             times = {"robomimic": [], "balancebc": []}
             for name, fn in (("robomimic", robomimic_loop), ("balancebc", ours)):  # warm-up, untimed
                 fn(args.labelled, {**settings, "steps": args.steps_per_epoch}, Path(tmp) / f"{algo}-{name}-warm.pth")
@@ -84,6 +88,7 @@ def main() -> None:
             rate = {k: samples / statistics.median(v) for k, v in times.items()}
             rows.append((algo, rate["robomimic"], rate["balancebc"], rate["balancebc"] / rate["robomimic"],
                          {k: [round(t, 2) for t in v] for k, v in times.items()}))
+            print(f"{algo}: ratio {rows[-1][3]:.2f}", flush=True)
     print(f"\n{args.steps} steps x batch {args.batch_size}, {args.steps_per_epoch} steps per epoch, "
           f"1 torch thread, medians of {args.repeats} (seconds per run in brackets)")
     print(f"{'algorithm':<16} {'robomimic samples/s':>20} {'balancebc samples/s':>20} {'ratio':>6}")
