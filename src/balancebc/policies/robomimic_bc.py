@@ -41,7 +41,7 @@ ALGOS = {
     "bc_transformer": {"algo.transformer.enabled": True},
     "bc_transformer_gmm": {"algo.transformer.enabled": True, "algo.gmm.enabled": True},
 }
-LOSS_SEQUENCES = 512  # per behavior and split: the evenly spaced sequences the epoch's loss log averages
+LOSS_SEQUENCES = 256  # per behavior and split: the evenly spaced sequences the epoch's loss log averages
 
 
 def train_device(setting: str):
@@ -121,9 +121,20 @@ def make_config(dataset: str, obs_keys: list[str], train: dict, seed: int):
     return config
 
 
-def make_dataset(config, obs_keys, filter_key):
+def make_dataset(config, obs_keys, filter_key, cache: str | None = None):
+    """robomimic's ``SequenceDataset`` of the demos in ``filter_key``; ``cache`` overrides the
+    config's ``hdf5_cache_mode`` (``low_dim`` skips caching every item: for data read only
+    for the loss log)."""
     import robomimic.utils.train_utils as TrainUtils
-    return TrainUtils.dataset_factory(config, obs_keys, filter_by_attribute=filter_key)
+    if cache is None:
+        return TrainUtils.dataset_factory(config, obs_keys, filter_by_attribute=filter_key)
+    with config.values_unlocked():
+        mode, config.train.hdf5_cache_mode = config.train.hdf5_cache_mode, cache
+    try:
+        return TrainUtils.dataset_factory(config, obs_keys, filter_by_attribute=filter_key)
+    finally:
+        with config.values_unlocked():
+            config.train.hdf5_cache_mode = mode
 
 
 def sequence_behaviors(dataset, demo_behavior: dict[str, str], behaviors: list[str]) -> np.ndarray:
@@ -165,7 +176,7 @@ def per_behavior_loss(model, dataset, sample_behavior, behaviors, limit: int | N
             if not len(idx):
                 continue
             total = 0.0
-            for batch in DataLoader(Subset(dataset, idx.tolist()), batch_size=256, shuffle=False):
+            for batch in DataLoader(Subset(dataset, idx.tolist()), batch_size=1024, shuffle=False):
                 batch = model.postprocess_batch_for_training(model.process_batch_for_training(batch),
                                                              obs_normalization_stats=None)
                 loss = model._compute_losses(model._forward_training(batch), batch)["action_loss"]
@@ -269,7 +280,7 @@ class RobomimicBC(Policy):
                              device=TorchUtils.get_torch_device(try_to_use_cuda=config.train.cuda))
         if settings.get("init"):
             load_init(model, config, shape_meta, settings["init"])
-        trainset, validset = make_dataset(config, obs_keys, "train"), make_dataset(config, obs_keys, "valid")
+        trainset, validset = make_dataset(config, obs_keys, "train"), make_dataset(config, obs_keys, "valid", "low_dim")
         demo_behavior = read_labelled(labelled).demo_behavior
         train_beh = sequence_behaviors(trainset, demo_behavior, behaviors)
         valid_beh = sequence_behaviors(validset, demo_behavior, behaviors)
