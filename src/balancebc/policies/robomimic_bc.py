@@ -168,22 +168,24 @@ def per_behavior_loss(model, dataset, sample_behavior, behaviors, limit: int | N
     for m in low_noise:
         m.low_noise_eval = False
     out = {}
-    with torch.no_grad():
-        for k, b in enumerate(behaviors):
-            idx = np.flatnonzero(sample_behavior == k)
-            if limit is not None and len(idx) > limit:
-                idx = idx[np.linspace(0, len(idx) - 1, limit).round().astype(int)]
-            if not len(idx):
-                continue
-            total = 0.0
-            for batch in DataLoader(Subset(dataset, idx.tolist()), batch_size=1024, shuffle=False):
-                batch = model.postprocess_batch_for_training(model.process_batch_for_training(batch),
-                                                             obs_normalization_stats=None)
-                loss = model._compute_losses(model._forward_training(batch), batch)["action_loss"]
-                total += float(loss) * len(batch["actions"])
-            out[b] = total / len(idx)
-    for m in low_noise:
-        m.low_noise_eval = True
+    try:
+        with torch.no_grad():
+            for k, b in enumerate(behaviors):
+                idx = np.flatnonzero(sample_behavior == k)
+                if limit is not None and len(idx) > limit:
+                    idx = idx[np.linspace(0, len(idx) - 1, limit).round().astype(int)]
+                if not len(idx):
+                    continue
+                total = 0.0
+                for batch in DataLoader(Subset(dataset, idx.tolist()), batch_size=1024, shuffle=False):
+                    batch = model.postprocess_batch_for_training(model.process_batch_for_training(batch),
+                                                                 obs_normalization_stats=None)
+                    loss = model._compute_losses(model._forward_training(batch), batch)["action_loss"]
+                    total += float(loss) * len(batch["actions"])
+                out[b] = total / len(idx)
+    finally:
+        for m in low_noise:
+            m.low_noise_eval = True
     return out
 
 

@@ -346,12 +346,11 @@ def alpha_chart(path: Path, scenario: str, weights: dict) -> None:
 
 
 def policy_design(kind, params: dict, scenario: dict) -> dict:
-    """What the scenario's policies are: the registered policy (robomimic's with its algorithm)
-    and its pre-training steps."""
+    """What the scenario's policies are: the registered policy (with the algorithm its
+    settings name, where they name one) and its pre-training steps."""
     settings = kind.train_settings(params, scenario)
     algo = settings.get("policy", {}).get("algo")
-    return {"policy": f"{kind.policy}" + (f" ({algo})" if algo and kind.policy == "robomimic_bc" else ""),
-            "pretrain_steps": settings.get("pretrain_steps", 0)}
+    return {"policy": kind.policy + (f" ({algo})" if algo else ""), "pretrain_steps": settings.get("pretrain_steps", 0)}
 
 
 def report(name: str, params: dict) -> list[str]:
