@@ -155,38 +155,53 @@ def sequence_behaviors(dataset, demo_behavior: dict[str, str], behaviors: list[s
     return np.array(out)
 
 
-def per_behavior_loss(model, dataset, sample_behavior, behaviors, limit: int | None = LOSS_SEQUENCES) -> dict[str, float]:
-    """Mean training loss of each behavior: the algorithm's own ``action_loss`` (the action
-    MSE for ``bc``, the negative log-likelihood for the GMM heads), over at most ``limit``
-    evenly spaced sequences of the behavior (None: all)."""
-    import torch
-    from torch.utils.data import DataLoader, Subset
-    model.set_eval()
-    # a GMM head in eval mode shrinks its scales to 1e-4 (robomimic's low_noise_eval, for
-    # rollouts): the loss is the likelihood under the scales it learned
-    low_noise = [m for m in model.nets.modules() if getattr(m, "low_noise_eval", False)]
-    for m in low_noise:
-        m.low_noise_eval = False
-    out = {}
-    try:
-        with torch.no_grad():
-            for k, b in enumerate(behaviors):
-                idx = np.flatnonzero(sample_behavior == k)
-                if limit is not None and len(idx) > limit:
-                    idx = idx[np.linspace(0, len(idx) - 1, limit).round().astype(int)]
-                if not len(idx):
-                    continue
-                total = 0.0
-                for batch in DataLoader(Subset(dataset, idx.tolist()), batch_size=1024, shuffle=False):
-                    batch = model.postprocess_batch_for_training(model.process_batch_for_training(batch),
-                                                                 obs_normalization_stats=None)
-                    loss = model._compute_losses(model._forward_training(batch), batch)["action_loss"]
-                    total += float(loss) * len(batch["actions"])
-                out[b] = total / len(idx)
-    finally:
+class LossLog:
+    """Mean loss of each behavior: the algorithm's own ``action_loss`` (the action MSE for
+    ``bc``, the negative log-likelihood for the GMM heads), over at most ``limit`` evenly
+    spaced sequences of the behavior (None: all). The sequences are read and batched once;
+    with ``keep`` (low-dimensional observations: a few MB) the batches are kept for every
+    later call, so an epoch's log costs only the forward passes."""
+
+    def __init__(self, dataset, sample_behavior, behaviors, limit: int | None = LOSS_SEQUENCES, keep: bool = True):
+        from torch.utils.data import DataLoader, Subset
+        self.loaders, self.keep, self.kept = {}, keep, {}
+        for k, b in enumerate(behaviors):
+            idx = np.flatnonzero(sample_behavior == k)
+            if limit is not None and len(idx) > limit:
+                idx = idx[np.linspace(0, len(idx) - 1, limit).round().astype(int)]
+            if len(idx):
+                self.loaders[b] = DataLoader(Subset(dataset, idx.tolist()), batch_size=1024, shuffle=False)
+
+    def _batches(self, model, b):
+        if b in self.kept:
+            return self.kept[b]
+        batches = [model.postprocess_batch_for_training(model.process_batch_for_training(batch),
+                                                        obs_normalization_stats=None) for batch in self.loaders[b]]
+        if self.keep:
+            self.kept[b] = batches
+        return batches
+
+    def __call__(self, model) -> dict[str, float]:
+        import torch
+        model.set_eval()
+        # a GMM head in eval mode shrinks its scales to 1e-4 (robomimic's low_noise_eval, for
+        # rollouts): the loss is the likelihood under the scales it learned
+        low_noise = [m for m in model.nets.modules() if getattr(m, "low_noise_eval", False)]
         for m in low_noise:
-            m.low_noise_eval = True
-    return out
+            m.low_noise_eval = False
+        out = {}
+        try:
+            with torch.no_grad():
+                for b in self.loaders:
+                    total = count = 0
+                    for batch in self._batches(model, b):
+                        loss = model._compute_losses(model._forward_training(batch), batch)["action_loss"]
+                        total, count = total + float(loss) * len(batch["actions"]), count + len(batch["actions"])
+                    out[b] = total / count
+        finally:
+            for m in low_noise:
+                m.low_noise_eval = True
+        return out
 
 
 def load_init(model, config, shape_meta, path: str) -> None:
@@ -287,6 +302,9 @@ class RobomimicBC(Policy):
         train_beh = sequence_behaviors(trainset, demo_behavior, behaviors)
         valid_beh = sequence_behaviors(validset, demo_behavior, behaviors)
         batch, steps_per_epoch, history = config.train.batch_size, settings["steps_per_epoch"], []
+        low_dim = not config.observation.modalities.obs.rgb  # images: read again each epoch, not kept
+        loss_log = {"train": LossLog(trainset, train_beh, behaviors, keep=low_dim),
+                    "valid": LossLog(validset, valid_beh, behaviors, keep=low_dim)}
 
         def save(step):
             with atomic_path(checkpoints[step]) as tmp:
@@ -309,8 +327,8 @@ class RobomimicBC(Policy):
                        "lr": model.optimizers["policy"].param_groups[0]["lr"]}  # the rate this epoch trained at
                 model.on_epoch_end(epoch)  # robomimic's learning-rate schedule counts epochs
                 row.update({f"weight/{b}": w for b, w in sampler.mean_weights().items()})
-                row.update({f"loss_train/{b}": v for b, v in per_behavior_loss(model, trainset, train_beh, behaviors).items()})
-                row.update({f"loss_valid/{b}": v for b, v in per_behavior_loss(model, validset, valid_beh, behaviors).items()})
+                for split, log_of in loss_log.items():
+                    row.update({f"loss_{split}/{b}": v for b, v in log_of(model).items()})
                 history.append(row)
                 print(f"{name} epoch {epoch}/{epochs}: " + " ".join(
                     f"{k}={v:.4g}" for k, v in row.items() if k not in ("epoch", "phase")), flush=True)
@@ -344,7 +362,7 @@ class RobomimicBC(Policy):
         labels = read_labelled(labelled)
         behaviors = labels.behaviors
         sample_behavior = sequence_behaviors(validset, labels.demo_behavior, behaviors)
-        losses = per_behavior_loss(policy.policy, validset, sample_behavior, behaviors, limit=None)
+        losses = LossLog(validset, sample_behavior, behaviors, limit=None, keep=False)(policy.policy)
         return {b: {"loss": losses[b], "samples": int(np.sum(sample_behavior == k))}
                 for k, b in enumerate(behaviors) if b in losses}
 
