@@ -5,19 +5,19 @@ rules and dvc.yaml's stages. This module only parses and dispatches; each stage 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from pathlib import Path
 
 from balancebc import paths
 from balancebc.errors import BalanceBCError
-from balancebc.stages import claims, evaluate, generate, label, report, train, weights
 
-# stage → its module (whose `run` does the work) and what its command names
+# stage → what its command names; the stage is the ``run`` of ``balancebc.stages.<stage>``,
+# imported only when that stage runs (a job imports only the libraries its stage needs)
 POLICY = ["scenario", "replicate", "method", "seed"]
-STAGES = {"generate": (generate, ["scenario", "replicate"]), "label": (label, ["scenario", "replicate"]),
-          "weights": (weights, POLICY), "train": (train, POLICY), "evaluate": (evaluate, POLICY),
-          "report": (report, ["scenario"]), "claims": (claims, [])}
+STAGES = {"generate": ["scenario", "replicate"], "label": ["scenario", "replicate"], "weights": POLICY,
+          "train": POLICY, "evaluate": POLICY, "report": ["scenario"], "claims": []}
 
 
 class _Tee:
@@ -51,7 +51,7 @@ def _require(params: dict, args) -> None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="balancebc", description=__doc__)
     sub = p.add_subparsers(dest="stage", required=True)
-    for name, (_, needs) in {"check-params": (None, []), **STAGES}.items():
+    for name, needs in {"check-params": [], **STAGES}.items():
         s = sub.add_parser(name)
         s.add_argument("--params", default=os.environ.get("BALANCEBC_PARAMS", "params.yaml"),
                        help="parameter file (default: $BALANCEBC_PARAMS, else params.yaml)")
@@ -70,14 +70,13 @@ def main(argv=None) -> int:
             print(f"{args.params}: valid")
             return 0
         _require(params, args)
-        stage, needs = STAGES[args.stage]
-        job = {k: getattr(args, k) for k in needs}
+        job = {k: getattr(args, k) for k in STAGES[args.stage]}
         log_path = Path(paths.log(args.stage, job.get("scenario", "all"), job.get("replicate"), job.get("method"),
                                   job.get("seed")))
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_file = log_path.open("w")
         sys.stdout, sys.stderr = _Tee(sys.stdout, log_file), _Tee(sys.stderr, log_file)
-        stage.run(params, **job)
+        importlib.import_module(f"balancebc.stages.{args.stage}").run(params, **job)
         return 0
     except BalanceBCError as exc:
         print(f"balancebc {args.stage}: error: {exc}", file=sys.stderr)
