@@ -35,7 +35,7 @@ class Policy:
         raise NotImplementedError
 
     def heldout_loss(self, checkpoint: str, labelled: str, obs_keys: list[str]) -> dict:
-        """Per behavior: the action MSE on the held-out (``valid``) demos and their samples."""
+        """Per behavior with held-out (``valid``) demos: its action loss on them and their samples."""
         raise NotImplementedError
 
     def rollout_policy(self, checkpoint: str):

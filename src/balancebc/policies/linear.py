@@ -62,6 +62,8 @@ class Linear(Policy):
         result = {}
         for k, b in enumerate(data.behaviors):
             m = (v.b == k).numpy()
+            if not m.any():  # no held-out demo of this behavior
+                continue
             result[b] = {"loss": float(((pred[m] - v.y.numpy()[m]) ** 2).mean()), "samples": int(m.sum())}
         return result
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from balancebc import paths, registry, tracking
 from balancebc.errors import BalanceBCError
 from balancebc.io.atomic import write_json
-from balancebc.io.robomimic_hdf5 import env_args, open_dataset
+from balancebc.io.robomimic_hdf5 import env_args, open_dataset, read_labelled
 from balancebc.io.weights_file import WeightsFile
 from balancebc.policies.base import curve_steps
 from balancebc.scenarios.base import Rollouts, for_replicate
@@ -23,6 +23,11 @@ def _judge(kind, spec, how, env, checkpoint, labelled, weights_file, settings, s
         return rollouts(kind.policy, checkpoint, env, how.units, settings["episodes"], seed, settings["workers"],
                         kind.policy_obs_keys(spec), how.horizon), {}
     result = registry.POLICIES[kind.policy].heldout_loss(checkpoint, labelled, kind.policy_obs_keys(spec))
+    behaviors = read_labelled(labelled).behaviors
+    if missing := [b for b in behaviors if b not in result]:
+        raise BalanceBCError(f"{labelled}: behavior(s) {missing} have no held-out demo, so their held-out loss "
+                             "is undefined; expected at least 2 demos per behavior (one is held out): give "
+                             f"scenario {spec['kind']!r} more data for them")
     per_behavior, extra = kind.offline_extras(spec, checkpoint, WeightsFile.read(weights_file))
     for b, measured in per_behavior.items():
         result[b].update(measured)
