@@ -1,5 +1,6 @@
 """The real pipeline, every stage, on tiny params: Snakemake end to end, MLflow runs,
-then a one-method parameter change that both Snakemake and DVC must rerun alone."""
+then a one-method parameter change that Snakemake must rerun alone and DVC must then find
+recorded (tests/test_handover.py has DVC rerun such a change itself)."""
 import csv
 import json
 import re
@@ -147,22 +148,15 @@ def test_changing_one_method_reruns_only_its_jobs(project):
     params["methods"]["temperature_warm"]["tau_end"] = 3.0
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
-    expected_rules, expected_stages = set(), set()
+    expected_rules = {("claims", ())}
     for sc in SCENARIOS:
-        stages = ("weights", "train", "evaluate")
         expected_rules |= {("report", (sc,))} | {(stage, tuple(sorted((sc, "temperature_warm", str(r), str(s)))))
-                                                 for stage in stages for r, s in POLICIES}
-        expected_stages |= {f"report@{sc}"} | {f"{stage}@{sc}-{r}-temperature_warm-{s}" for stage in stages
-                                               for r, s in POLICIES}
-    expected_rules.add(("claims", ()))
-    expected_stages.add("claims")
+                                                 for stage in ("weights", "train", "evaluate") for r, s in POLICIES}
     proc = run("snakemake --cores 2", project, timeout=600)
     assert _snakemake_jobs(proc.stderr) == expected_rules
-
-    proc = run("dvc repro", project, timeout=600)
-    ran = set(re.findall(r"Running stage '([^']+)'", proc.stdout))
-    assert ran == expected_stages
-    assert "up to date" in run("dvc status", project).stdout
+    assert "up to date" not in run("dvc status", project).stdout  # DVC sees the change ...
+    run("dvc commit --force", project)
+    assert "up to date" in run("dvc status", project).stdout  # ... and, handed over, has nothing left to run
 
 
 @pytest.fixture(scope="module")
