@@ -42,9 +42,12 @@ def robomimic_loop(labelled: str, settings: dict, out: Path) -> None:
                          ac_dim=shape_meta["ac_dim"], device=torch.device("cpu"))
     trainset = make_dataset(config, POLICY_OBS_KEYS, "train")
     loader = DataLoader(trainset, batch_size=settings["batch_size"], shuffle=True, drop_last=True)
-    for epoch in range(1, settings["steps"] // settings["steps_per_epoch"] + 1):
-        TrainUtils.run_epoch(model, loader, epoch, num_steps=settings["steps_per_epoch"])
+    done, epoch = 0, 1
+    while done < settings["steps"]:  # exactly `steps` batches, as ours trains (the last epoch may be short)
+        n = min(settings["steps_per_epoch"], settings["steps"] - done)
+        TrainUtils.run_epoch(model, loader, epoch, num_steps=n)
         model.on_epoch_end(epoch)
+        done, epoch = done + n, epoch + 1
     TrainUtils.save_model(model, config, FileUtils.get_env_metadata_from_dataset(labelled), shape_meta, str(out))
 
 
