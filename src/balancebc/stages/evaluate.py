@@ -23,17 +23,22 @@ def _judge(kind, spec, how, env, checkpoint, labelled, weights_file, settings, s
         return rollouts(kind.policy, checkpoint, env, how.units, settings["episodes"], seed, settings["workers"],
                         kind.policy_obs_keys(spec), how.horizon), {}
     result = registry.POLICIES[kind.policy].heldout_loss(checkpoint, labelled, kind.policy_obs_keys(spec))
-    behaviors = read_labelled(labelled).behaviors
-    if missing := [b for b in behaviors if b not in result]:
-        raise BalanceBCError(f"{labelled}: behavior(s) {missing} have no held-out demo, so their held-out loss "
-                             "is undefined; expected at least 2 demos per behavior (one is held out): give "
-                             f"scenario {spec['kind']!r} more data for them")
     per_behavior, extra = kind.offline_extras(spec, checkpoint, WeightsFile.read(weights_file))
     for b, measured in per_behavior.items():
         result[b].update(measured)
     if how.why:
         extra["note"] = f"offline: held-out action MSE per behavior; rollouts of {spec['kind']!r} data need its simulator ({how.why})"
     return result, extra
+
+
+def _require_heldout(labelled: str, spec: dict) -> None:
+    """Offline evaluation needs a held-out demo of every behavior."""
+    labels = read_labelled(labelled)
+    held_out = {labels.demo_behavior[d] for d, split in labels.split.items() if split == "valid"}
+    if missing := [b for b in labels.behaviors if b not in held_out]:
+        raise BalanceBCError(f"{labelled}: behavior(s) {missing} have no held-out demo, so their held-out loss "
+                             "is undefined; expected at least 2 demos per behavior (one is held out): give "
+                             f"scenario {spec['kind']!r} more data for them")
 
 
 def run(params: dict, scenario: str, replicate: int, method: str, seed: int) -> None:
@@ -47,6 +52,8 @@ def run(params: dict, scenario: str, replicate: int, method: str, seed: int) -> 
         if not Path(checkpoint).is_file():
             raise BalanceBCError(f"{checkpoint}: checkpoint not found (run the train stage first)")
     how = kind.evaluation(spec, env)
+    if not isinstance(how, Rollouts):
+        _require_heldout(paths.labelled(scenario, replicate), spec)
     unit = how.unit if isinstance(how, Rollouts) else "behavior"
     curve, extra = [], {}
     for fraction, checkpoint in files.items():
