@@ -41,9 +41,9 @@ def _rollout(labelled, keys, out, queue):
                         {5: out})
     with open_dataset(labelled) as f:
         env = env_args(f)
-    rollouts("robomimic_bc", out, env, [behaviors[0]], 1, 0, 1, keys, 10)  # warm-up: env and policy created
+    rollouts("robomimic_bc", {"end": out}, env, [behaviors[0]], 1, 0, 1, keys, 10)  # warm-up: libraries loaded
     start = time.perf_counter()
-    result = rollouts("robomimic_bc", out, env, [behaviors[0]], 2, 0, 1, keys, 100)
+    result = rollouts("robomimic_bc", {"end": out}, env, [behaviors[0]], 2, 0, 1, keys, 100)["end"]
     steps = sum(result[behaviors[0]]["steps"])
     queue.put(((time.perf_counter() - start) / steps, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 

@@ -66,6 +66,28 @@ def test_import_errors_name_the_file(calvin_root, tmp_path):
         import_calvin({"path": str(calvin_root), "behaviors": {"pour": ["pour_water"], "d": ["open_drawer"]}},
                       str(tmp_path / "x.hdf5"))
     assert not (tmp_path / "x.hdf5").exists()  # nothing half-written
+
+
+class _RunsCode:
+    """A pickle payload that would create a file when unpickled by np.load(allow_pickle=True)."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (shutil.copyfile, (__file__, self.marker))
+
+
+def test_annotations_are_unpickled_without_running_code(calvin_root, tmp_path):
+    crafted = tmp_path / "crafted"
+    shutil.copytree(calvin_root, crafted)
+    marker = tmp_path / "code_ran"
+    ann = {"info": {"indx": [(0, 19)]}, "language": {"task": [_RunsCode(marker)]}}
+    np.save(crafted / "training" / "lang_annotations" / "auto_lang_ann.npy", np.array(ann, dtype=object),
+            allow_pickle=True)
+    with pytest.raises(BalanceBCError, match=r"auto_lang_ann.npy: expected a dict .* names shutil.copyfile"):
+        import_calvin({"path": str(crafted)}, str(tmp_path / "x.hdf5"))
+    assert not marker.exists() and not (tmp_path / "x.hdf5").exists()
 @pytest.mark.slow
 def test_pipeline_trains_and_reports_offline(calvin_root, tmp_path):
     """Given labels (the task names) and discovered ones (k-means on action statistics)."""

@@ -73,7 +73,7 @@ def test_trained_linear_policy_matches_proposition_1(tmp_path, monkeypatch, samp
     policy, checkpoint = registry.POLICIES["linear"], tmp_path / "run/model.pth"
     policy.train(path, weights.behaviors, lambda p: weights.weights, sc["train"], 0, gaussian.OBS_KEYS,
                  {sc["train"]["steps"]: checkpoint})
-    theta = __import__("torch").load(checkpoint, weights_only=False)["theta"]
+    theta = __import__("torch").load(checkpoint, weights_only=True)["theta"].numpy()
     empirical = sample_closed_form(behavior_data.load(path, gaussian.OBS_KEYS), weights.weights)
     closed = gaussian.closed_form(sc, weights.weights)
     assert relative_error(theta, empirical) < 0.02
@@ -182,7 +182,7 @@ def test_dro_with_non_zero_references_equalises_the_excess(three_behaviors, tmp_
     policy, checkpoint = registry.POLICIES["linear"], tmp_path / "model.pth"
     policy.train(path, out.behaviors, lambda p: out.weights, sc["train"], 0, gaussian.OBS_KEYS,
                  {sc["train"]["steps"]: checkpoint})
-    theta = torch.load(checkpoint, weights_only=False)["theta"]
+    theta = torch.load(checkpoint, weights_only=True)["theta"].numpy()
     assert relative_error(theta, sample_closed_form(behavior_data.load(path, gaussian.OBS_KEYS), out.weights)) < 0.02
 
 

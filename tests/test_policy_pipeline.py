@@ -51,7 +51,7 @@ def project(tmp_path_factory):
 def test_each_policy_trains_and_is_reported(project, scenario, algo):
     import torch
     log = json.loads((project / paths.train_log(scenario, "natural", 0, 0)).read_text())
-    ckpt = torch.load(project / paths.checkpoint(scenario, "natural", 0, 0), weights_only=False)
+    ckpt = torch.load(project / paths.checkpoint(scenario, "natural", 0, 0), weights_only=True)
     assert ckpt["algo_name"] == "bc" and log["train"]["policy"]["algo"] == policy_params()["scenarios"][scenario].get(
         "policy", {"algo": "bc"})["algo"]
     config = json.loads(ckpt["config"])
@@ -91,7 +91,7 @@ def test_images_are_recorded_trained_on_and_rendered_in_rollouts(project):
             image = f[f"data/demo_0/obs/{camera}_image"]
             assert image.dtype == "uint8" and image.shape[1:] == (32, 32, 3) and image[()].std() > 0
         assert json.loads(f["data"].attrs["env_args"])["env_kwargs"]["camera_names"] == ["agentview", "robot0_eye_in_hand"]
-    ckpt = torch.load(project / paths.checkpoint("pick_images", "natural", 0, 0), weights_only=False)
+    ckpt = torch.load(project / paths.checkpoint("pick_images", "natural", 0, 0), weights_only=True)
     config = json.loads(ckpt["config"])
     assert config["observation"]["modalities"]["obs"]["rgb"] == ["agentview_image", "robot0_eye_in_hand_image"]
     evaluation = json.loads((project / paths.evaluation("pick_images", "natural", 0, 0)).read_text())

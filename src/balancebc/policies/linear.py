@@ -48,14 +48,14 @@ class Linear(Policy):
             if step in checkpoints:
                 theta = params["weight"].detach().numpy().T  # (state_dim, action_dim)
                 with atomic_path(checkpoints[step]) as tmp:
-                    torch.save({"theta": theta, "behaviors": behaviors, "step": step}, tmp)
+                    torch.save({"theta": torch.from_numpy(theta.copy()), "behaviors": behaviors, "step": step}, tmp)
         return history
 
     def heldout_loss(self, checkpoint, labelled, obs_keys):
         import torch
 
         from balancebc.io import behavior_data
-        theta = torch.load(checkpoint, weights_only=False)["theta"]
+        theta = torch.load(checkpoint, weights_only=True)["theta"].numpy()
         data = behavior_data.load(labelled, obs_keys)
         v = data.valid
         pred = v.x.numpy() @ theta

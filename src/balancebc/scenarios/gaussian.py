@@ -118,7 +118,7 @@ class Gaussian(ScenarioKind):
     def offline_extras(self, scenario, checkpoint, weights):
         """Distance of the learned theta to each theta_k and to the closed form theta*(w)."""
         import torch
-        theta = torch.load(checkpoint, weights_only=False)["theta"]
+        theta = torch.load(checkpoint, weights_only=True)["theta"].numpy()  # the linear policy's checkpoint
         per_behavior = {b: {"distance": float(np.linalg.norm(theta - t))}
                         for b, t in true_parameters(scenario).items()}
         closed = closed_form(scenario, weights.weights)

@@ -25,14 +25,23 @@ def episode_seed(seed: int, behavior_index: int, episode: int) -> int:
     return int(np.random.SeedSequence([seed, 7919, behavior_index, episode]).generate_state(1)[0])
 
 
-def _init_worker(policy: str, checkpoint: str, env_args: dict, obs_keys: list[str]) -> None:
-    _worker.update(policy=registry.POLICIES[policy].rollout_policy(checkpoint),
+def _init_worker(policy: str, env_args: dict, obs_keys: list[str]) -> None:
+    _worker.update(policy=registry.POLICIES[policy], policies={},
                    env=sim.make_env(env_args, images=any(map(sim.is_image, obs_keys))), obs_keys=obs_keys)
 
 
+def _loaded(checkpoint: str):
+    """The rollout policy of ``checkpoint``, loaded once per worker (tasks come checkpoint by checkpoint)."""
+    loaded = _worker["policies"]
+    if checkpoint not in loaded:
+        loaded.clear()
+        loaded[checkpoint] = _worker["policy"].rollout_policy(checkpoint)
+    return loaded[checkpoint]
+
+
 def _rollout(task: tuple) -> tuple:
-    region, seed, horizon = task
-    policy, env = _worker["policy"], _worker["env"]
+    checkpoint, region, seed, horizon = task
+    policy, env = _loaded(checkpoint), _worker["env"]
     if region is not None:
         env.select(region)
     sim.reseed(env, seed)
@@ -46,14 +55,16 @@ def _rollout(task: tuple) -> tuple:
     return task, False, horizon
 
 
-def rollouts(policy: str, checkpoint: str, env_args: dict, regions: list[str] | None, episodes: int, seed: int,
+def rollouts(policy: str, checkpoints: dict, env_args: dict, regions: list[str] | None, episodes: int, seed: int,
              workers: int, obs_keys: list[str], horizon: int) -> dict:
     """Success per region or task (``regions=None``: one unit, the environment's task) of
-    the registered ``policy``'s checkpoint."""
-    tasks = [(r, episode_seed(seed, k, i), horizon) for k, r in enumerate(regions or [None])
-             for i in range(episodes)]
+    each of the registered ``policy``'s ``checkpoints`` (name → file), by name; one
+    environment per worker serves them all."""
+    units = regions or [None]
+    tasks = [(str(c), r, episode_seed(seed, k, i), horizon) for c in checkpoints.values()
+             for k, r in enumerate(units) for i in range(episodes)]
     outcome = {}
-    init = (policy, checkpoint, env_args, obs_keys)
+    init = (policy, env_args, obs_keys)
     if workers == 1:
         _init_worker(*init)
         runs = map(_rollout, tasks)
@@ -62,15 +73,21 @@ def rollouts(policy: str, checkpoint: str, env_args: dict, regions: list[str] | 
         runs = pool.imap_unordered(_rollout, tasks)
     try:
         for task, success, steps in tqdm(runs, total=len(tasks), desc="evaluate", mininterval=10):
-            outcome[task[:2]] = (success, steps)
+            outcome[task[:3]] = (success, steps)
     finally:
         if workers > 1:
             pool.terminate()
+    return {name: _per_unit(outcome, str(c), units, seed, episodes, env_args["env_name"])
+            for name, c in checkpoints.items()}
+
+
+def _per_unit(outcome: dict, checkpoint: str, units: list, seed: int, episodes: int, env_name: str) -> dict:
     result = {}
-    for r in regions or [None]:
-        done = [outcome[t[:2]] for t in tasks if t[0] == r]
+    for k, r in enumerate(units):
+        done = [outcome[(checkpoint, r, episode_seed(seed, k, i))] for i in range(episodes)]
         successes = [bool(s) for s, _ in done]
-        result[r or env_args["env_name"]] = {"episodes": len(done), "successes": int(sum(successes)),
-                     "success_rate": float(np.mean(successes)), "mean_steps": float(np.mean([n for _, n in done])),
-                     "per_episode": successes, "steps": [n for _, n in done]}
+        result[r or env_name] = {"episodes": len(done), "successes": int(sum(successes)),
+                                 "success_rate": float(np.mean(successes)),
+                                 "mean_steps": float(np.mean([n for _, n in done])),
+                                 "per_episode": successes, "steps": [n for _, n in done]}
     return result

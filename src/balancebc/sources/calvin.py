@@ -15,6 +15,7 @@ scenario's ``behaviors`` mapping puts the task in.
 """
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -29,15 +30,40 @@ ENV_ARGS = {"env_name": "calvin", "type": 2, "env_kwargs": {},
             "note": "imported from CALVIN; rollouts need calvin_env, which is not on the package index"}
 
 
+class _ArraysOnly(pickle.Unpickler):
+    """Unpickles what CALVIN's annotation file holds (dicts, lists, strings, numbers,
+    numpy arrays) and refuses every other global, so a crafted file cannot run code."""
+    ALLOWED = {(m, n) for m in ("numpy.core.multiarray", "numpy._core.multiarray") for n in ("_reconstruct", "scalar")}
+    ALLOWED |= {("numpy", "ndarray"), ("numpy", "dtype")}
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"it names {module}.{name}, which is not an array, list, dict or string")
+        return super().find_class(module, name)
+
+
+def load_object_npy(path: Path):
+    """The object a ``.npy`` file of one pickled object (``np.save`` of a dict) holds,
+    through ``_ArraysOnly`` rather than ``np.load(allow_pickle=True)``."""
+    with open(path, "rb") as f:
+        major, _ = np.lib.format.read_magic(f)
+        if major not in (1, 2):
+            raise ValueError(f".npy format version {major} (expected 1 or 2)")
+        shape, _, dtype = (np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0)(f)
+        if not dtype.hasobject or shape != ():
+            raise ValueError(f"an array of {dtype} with shape {shape}, not one pickled object")
+        return _ArraysOnly(f).load().item()
+
+
 def read_annotations(split_dir: Path) -> list[tuple[int, int, str]]:
     path = split_dir / "lang_annotations" / "auto_lang_ann.npy"
     if not path.is_file():
         raise BalanceBCError(f"{path}: language annotations not found (expected CALVIN's "
                              "lang_annotations/auto_lang_ann.npy)")
     try:
-        ann = np.load(path, allow_pickle=True).item()
+        ann = load_object_npy(path)
         indx, tasks = ann["info"]["indx"], ann["language"]["task"]
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, pickle.UnpicklingError, EOFError) as exc:
         raise BalanceBCError(f"{path}: expected a dict with info/indx and language/task ({exc})") from None
     if len(indx) != len(tasks):
         raise BalanceBCError(f"{path}: info/indx has {len(indx)} segments but language/task {len(tasks)}")

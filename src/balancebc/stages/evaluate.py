@@ -17,18 +17,21 @@ from balancebc.scenarios.base import Rollouts, for_replicate
 from balancebc.scenarios.rollout import rollouts
 
 
-def _judge(kind, spec, how, env, checkpoint, labelled, weights_file, settings, seed) -> tuple[dict, dict]:
-    """One checkpoint's results per unit, and what the scenario measures overall."""
+def _judge(kind, spec, how, env, checkpoints, labelled, weights_file, settings, seed) -> tuple[dict, dict]:
+    """Each checkpoint's results per unit (by the checkpoint's name), and what the scenario
+    measures overall at the last one."""
     if isinstance(how, Rollouts):
-        return rollouts(kind.policy, checkpoint, env, how.units, settings["episodes"], seed, settings["workers"],
+        return rollouts(kind.policy, checkpoints, env, how.units, settings["episodes"], seed, settings["workers"],
                         kind.policy_obs_keys(spec), how.horizon), {}
-    result = registry.POLICIES[kind.policy].heldout_loss(checkpoint, labelled, kind.policy_obs_keys(spec))
-    per_behavior, extra = kind.offline_extras(spec, checkpoint, WeightsFile.read(weights_file))
-    for b, measured in per_behavior.items():
-        result[b].update(measured)
+    results, extra = {}, {}
+    for name, checkpoint in checkpoints.items():
+        results[name] = registry.POLICIES[kind.policy].heldout_loss(checkpoint, labelled, kind.policy_obs_keys(spec))
+        per_behavior, extra = kind.offline_extras(spec, checkpoint, WeightsFile.read(weights_file))
+        for b, measured in per_behavior.items():
+            results[name][b].update(measured)
     if how.why:
         extra["note"] = f"offline: held-out action MSE per behavior; rollouts of {spec['kind']!r} data need its simulator ({how.why})"
-    return result, extra
+    return results, extra
 
 
 def _require_heldout(labelled: str, spec: dict) -> None:
@@ -55,11 +58,9 @@ def run(params: dict, scenario: str, replicate: int, method: str, seed: int) -> 
     if not isinstance(how, Rollouts):
         _require_heldout(paths.labelled(scenario, replicate), spec)
     unit = how.unit if isinstance(how, Rollouts) else "behavior"
-    curve, extra = [], {}
-    for fraction, checkpoint in files.items():
-        result, extra = _judge(kind, spec, how, env, checkpoint, paths.labelled(scenario, replicate),
-                               paths.weights(scenario, method, replicate, seed), settings, seed)
-        curve.append({"fraction": fraction, "step": steps[fraction], "units": result})
+    results, extra = _judge(kind, spec, how, env, files, paths.labelled(scenario, replicate),
+                            paths.weights(scenario, method, replicate, seed), settings, seed)
+    curve = [{"fraction": fraction, "step": steps[fraction], "units": results[fraction]} for fraction in files]
     result = curve[-1]["units"]
     if isinstance(how, Rollouts):
         metrics = {f"success/{u}": v["success_rate"] for u, v in result.items()}
