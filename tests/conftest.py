@@ -1,3 +1,4 @@
+import contextlib
 import os
 import shutil
 import socket
@@ -39,6 +40,15 @@ def make_project(dest: Path, params: dict | None = None) -> Path:
     return dest
 
 
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """A project after `snakemake --cores 8` on the tiny params (tests/test_pipeline.py checks it)."""
+    project = make_project(tmp_path_factory.mktemp("pipeline"))
+    proc = run("snakemake --cores 8", project, timeout=600)
+    assert "steps (100%) done" in proc.stderr
+    return project
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as s:
@@ -46,12 +56,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def mlflow_server(tmp_path_factory):
-    """An `mlflow server` on 127.0.0.1 (SQLite behind it, artefacts served): its URI."""
+@contextlib.contextmanager
+def serving_mlflow(root: Path):
+    """An `mlflow server` on 127.0.0.1 (SQLite behind it, artefacts served) while inside:
+    its URI and its process (``os.killpg(server.pid, 9)`` takes it away)."""
     import time
     import urllib.request
-    root = tmp_path_factory.mktemp("mlflow_server")
     port = free_port()
     log = (root / "server.log").open("w")
     server = subprocess.Popen([str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
@@ -69,11 +79,18 @@ def mlflow_server(tmp_path_factory):
                 if server.poll() is not None or time.time() > deadline:
                     raise RuntimeError(f"mlflow server did not start:\n{(root / 'server.log').read_text()[-2000:]}") from None
                 time.sleep(0.5)
-        yield uri
+        yield uri, server
     finally:
-        os.killpg(server.pid, 15)  # the server and its worker processes
-        server.wait(timeout=30)
+        if server.poll() is None:
+            os.killpg(server.pid, 15)  # the server and its worker processes
+            server.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory):
+    with serving_mlflow(tmp_path_factory.mktemp("mlflow_server")) as (uri, _):
+        yield uri
 
 
 def complete(section: str, spec: dict) -> dict:

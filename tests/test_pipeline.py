@@ -10,7 +10,7 @@ import yaml
 
 from balancebc import paths
 
-from conftest import make_project, run, tiny_params
+from conftest import run, tiny_params
 
 pytestmark = pytest.mark.slow
 
@@ -29,11 +29,8 @@ UNITS = {"pick": ("region", BEHAVIORS["pick"]),
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    project = make_project(tmp_path_factory.mktemp("pipeline"))
-    proc = run("snakemake --cores 8", project, timeout=600)
-    assert "steps (100%) done" in proc.stderr
-    return project
+def project(tiny_run):
+    return tiny_run
 
 
 @pytest.mark.parametrize("scenario, metric", [("pick", "success_rate"), ("pick_suboptimal", "success_rate"),

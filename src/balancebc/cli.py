@@ -51,7 +51,7 @@ def _require(params: dict, args) -> None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="balancebc", description=__doc__)
     sub = p.add_subparsers(dest="stage", required=True)
-    for name, needs in {"check-params": [], **STAGES}.items():
+    for name, needs in {"check-params": [], "sync-tracking": [], **STAGES}.items():
         s = sub.add_parser(name)
         s.add_argument("--params", default=os.environ.get("BALANCEBC_PARAMS", "params.yaml"),
                        help="parameter file (default: $BALANCEBC_PARAMS, else params.yaml)")
@@ -68,6 +68,11 @@ def main(argv=None) -> int:
         params = load(args.params)
         if args.stage == "check-params":
             print(f"{args.params}: valid")
+            return 0
+        if args.stage == "sync-tracking":  # runs recorded while the MLflow store was unreachable
+            from balancebc import tracking
+            ids = tracking.sync_pending()
+            print(f"logged {len(ids)} run(s) from {tracking.PENDING}/ to {tracking.tracking_uri()}")
             return 0
         _require(params, args)
         job = {k: getattr(args, k) for k in STAGES[args.stage]}

@@ -20,6 +20,8 @@ import numpy as np
 from balancebc.errors import BalanceBCError
 from balancebc.io.atomic import atomic_path
 
+CHECKSUMMED = "v110"  # HDF5 1.10's format: checksummed object headers (readable by h5py >= 2.9)
+
 
 @dataclass
 class Demo:
@@ -91,13 +93,13 @@ def write_dataset(path: str | Path, demos: list[Demo], env_args: dict,
     for i, demo in enumerate(demos):
         check_finite(f"{path}: data/{demo_name(i)}", demo_arrays(demo))
     with atomic_path(path) as tmp:
-        with h5py.File(tmp, "w") as f:
+        with h5py.File(tmp, "w", libver=CHECKSUMMED) as f:
             data = f.create_group("data")
             total = 0
             for i, demo in enumerate(demos):
                 g = data.create_group(demo_name(i))
                 for key, value in demo_arrays(demo).items():
-                    g.create_dataset(key, data=value)
+                    g.create_dataset(key, data=value, fletcher32=True)  # io.integrity checks it
                 g.attrs["num_samples"] = len(demo.actions)
                 g.attrs["model_file"] = demo.model_file
                 for key, value in demo.attrs.items():
@@ -106,7 +108,7 @@ def write_dataset(path: str | Path, demos: list[Demo], env_args: dict,
             data.attrs["total"] = total
             data.attrs["env_args"] = json.dumps(env_args)
             for name, members in masks.items():
-                f.create_dataset(f"mask/{name}", data=np.array(members, dtype="S"))
+                f.create_dataset(f"mask/{name}", data=np.array(members, dtype="S"), fletcher32=True)
 
 
 SPLITS = ("train", "valid")
@@ -120,11 +122,11 @@ def write_labelled(path: str | Path, dataset: str | Path, behaviors: dict[str, l
     stage read the labels from it without a copy of the demos. The link is relative, so
     the pair can move together; ``attrs["behaviors"]`` keeps the behaviors' order."""
     path = Path(path)
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    with atomic_path(path) as tmp, h5py.File(tmp, "w", libver=CHECKSUMMED) as f:
         f["data"] = h5py.ExternalLink(os.path.relpath(Path(dataset).resolve(), path.parent.resolve()), "/data")
         f.attrs["behaviors"] = json.dumps(list(behaviors))
         for name, members in {**behaviors, **splits}.items():
-            f.create_dataset(f"mask/{name}", data=np.array(members, dtype="S"))
+            f.create_dataset(f"mask/{name}", data=np.array(members, dtype="S"), fletcher32=True)
 
 
 @dataclass

@@ -24,14 +24,15 @@ class Policy:
     name: str = ""
 
     def train(self, labelled: str, behaviors: list[str], weights_at: Callable[[float], dict],
-              settings: dict, seed: int, obs_keys: list[str], checkpoints: dict[int, str | Path]) -> list[dict]:
+              settings: dict, seed: int, obs_keys: list[str], checkpoints: dict[int, str | Path],
+              on_epoch: Callable[[dict], None] = lambda row: None) -> list[dict]:
         """Train on the ``train`` demos of ``labelled`` (the label stage's robomimic file,
         ``io.robomimic_hdf5.read_labelled``), drawing behavior k with weight
         ``weights_at(progress)[k]`` (progress in [0, 1]); after ``step`` batches write
         ``checkpoints[step]`` atomically, for each of its steps (the last is the budget;
         step 0, where ``curve_steps`` has it, is the end of pre-training).
         Returns the history: one row per epoch (``weight/<b>``, ``loss_train/<b>``,
-        ``loss_valid/<b>``, ...)."""
+        ``loss_valid/<b>``, ...), each also passed to ``on_epoch`` as soon as it is made."""
         raise NotImplementedError
 
     def heldout_loss(self, checkpoint: str, labelled: str, obs_keys: list[str]) -> dict:

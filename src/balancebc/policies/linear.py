@@ -12,7 +12,7 @@ LOG_ROWS = 20  # rows of the training log (learning curves), evenly spaced over 
 class Linear(Policy):
     name = "linear"
 
-    def train(self, labelled, behaviors, weights_at, settings, seed, obs_keys, checkpoints):
+    def train(self, labelled, behaviors, weights_at, settings, seed, obs_keys, checkpoints, on_epoch=lambda row: None):
         import torch
 
         from balancebc.balance.losses import behavior_losses, fresh_params, make_model
@@ -45,6 +45,7 @@ class Linear(Policy):
                         row.update({f"loss_{split}/{b}": float(v) for b, v in
                                     zip(behaviors, behavior_losses(model, params, s.x, s.y, s.b, K))})
                 history.append(row)
+                on_epoch(row)
             if step in checkpoints:
                 theta = params["weight"].detach().numpy().T  # (state_dim, action_dim)
                 with atomic_path(checkpoints[step]) as tmp:

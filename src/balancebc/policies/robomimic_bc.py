@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import random
 from collections import deque
+from pathlib import Path
 
 import numpy as np
 
 from balancebc import registry
 from balancebc.errors import BalanceBCError
 from balancebc.io.atomic import atomic_path
+from balancebc.io.integrity import verify_checkpoint
 from balancebc.io.robomimic_hdf5 import read_labelled
 from balancebc.policies.base import Policy
 
@@ -208,6 +210,8 @@ def load_init(model, config, shape_meta, path: str) -> None:
     """Start ``model`` from the robomimic checkpoint at ``path``; a checkpoint of another
     algorithm, other observation keys or other shapes is an error that names what differs."""
     import robomimic.utils.file_utils as FileUtils
+    if Path(path).is_file():
+        verify_checkpoint(path)
     try:
         ckpt = FileUtils.load_dict_from_checkpoint(path)
     except FileNotFoundError:
@@ -273,7 +277,7 @@ class ProcessedObs:
 class RobomimicBC(Policy):
     name = "robomimic_bc"
 
-    def train(self, labelled, behaviors, weights_at, settings, seed, obs_keys, checkpoints):
+    def train(self, labelled, behaviors, weights_at, settings, seed, obs_keys, checkpoints, on_epoch=lambda row: None):
         import robomimic.utils.file_utils as FileUtils
         import robomimic.utils.obs_utils as ObsUtils
         import robomimic.utils.torch_utils as TorchUtils
@@ -330,6 +334,7 @@ class RobomimicBC(Policy):
                 for split, log_of in loss_log.items():
                     row.update({f"loss_{split}/{b}": v for b, v in log_of(model).items()})
                 history.append(row)
+                on_epoch(row)
                 print(f"{name} epoch {epoch}/{epochs}: " + " ".join(
                     f"{k}={v:.4g}" for k, v in row.items() if k not in ("epoch", "phase")), flush=True)
                 epoch += 1

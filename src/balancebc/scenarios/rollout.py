@@ -56,10 +56,10 @@ def _rollout(task: tuple) -> tuple:
 
 
 def rollouts(policy: str, checkpoints: dict, env_args: dict, regions: list[str] | None, episodes: int, seed: int,
-             workers: int, obs_keys: list[str], horizon: int) -> dict:
+             workers: int, obs_keys: list[str], horizon: int, progress=lambda done, total: None) -> dict:
     """Success per region or task (``regions=None``: one unit, the environment's task) of
     each of the registered ``policy``'s ``checkpoints`` (name → file), by name; one
-    environment per worker serves them all."""
+    environment per worker serves them all. ``progress(done, total)`` after each episode."""
     units = regions or [None]
     tasks = [(str(c), r, episode_seed(seed, k, i), horizon) for c in checkpoints.values()
              for k, r in enumerate(units) for i in range(episodes)]
@@ -74,6 +74,7 @@ def rollouts(policy: str, checkpoints: dict, env_args: dict, regions: list[str] 
     try:
         for task, success, steps in tqdm(runs, total=len(tasks), desc="evaluate", mininterval=10):
             outcome[task[:3]] = (success, steps)
+            progress(len(outcome), len(tasks))
     finally:
         if workers > 1:
             pool.terminate()

@@ -34,6 +34,7 @@ import numpy as np
 from balancebc import paths, registry
 from balancebc.errors import BalanceBCError
 from balancebc.io.atomic import write_json
+from balancebc.io.integrity import verify_hdf5
 from balancebc.io.robomimic_hdf5 import SPLITS, demo_lengths, open_dataset, read_masks, sorted_demos, write_labelled
 from balancebc.scenarios.base import for_replicate
 
@@ -178,6 +179,7 @@ def run(params: dict, scenario: str, replicate: int) -> None:
     kind = registry.SCENARIOS[spec["kind"]]
     with open_dataset(dataset) as f:
         masks = read_masks(f)
+    verify_hdf5(dataset)
     behaviors = kind.behaviors(spec, list(masks))
     if "discover" in spec:
         labels = discovered_labels(dataset, spec["discover"], kind.obs_keys(spec), behaviors)
