@@ -38,8 +38,8 @@ target = {str(tmp_path / 'out')!r}
 if {writer!r} == "json":
     write_json(target, list(range(100000)))
 elif {writer!r} == "hdf5":
-    import h5py
-    with atomic_path(target) as tmp, h5py.File(tmp, "w") as f:
+    from balancebc.io.robomimic_hdf5 import hdf5_writer
+    with hdf5_writer(target) as f:
         f.create_dataset("a", data=np.zeros(100000))
 else:
     import torch

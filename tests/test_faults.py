@@ -3,6 +3,7 @@ of each stage killed with SIGKILL at a random point, then rerun; Snakemake itsel
 a second Snakemake on the same working copy; a full disk during an artefact's write; a
 flipped byte in a dataset and in a checkpoint. Each must end in the same artefacts as the
 uninterrupted run, or in a clear error with nothing already written lost."""
+import contextlib
 import csv
 import json
 import os
@@ -28,11 +29,12 @@ from conftest import BIN, run
 pytestmark = pytest.mark.slow
 
 POLICY = ("pick", "dro_metagrad", 0, 0)
+EVALUATED = ("gaussian", "dro_metagrad", 0, 0)  # offline: the same atomic write as after rollouts, in seconds
 # stage → (rule, the job's main output), from the DAG's end back to its start, so that a
 # rerun job's new files never make Snakemake rerun another stage's job the test checks
 JOBS = {
     "report": ("report", paths.report_file("pick", "results.csv")),
-    "evaluate": ("evaluate", paths.evaluation(*POLICY)),
+    "evaluate": ("evaluate", paths.evaluation(*EVALUATED)),
     "train": ("train", paths.checkpoint(*POLICY)),
     "weights": ("weights", paths.weights(*POLICY)),
     "label": ("label", paths.labelled("pick", 0)),
@@ -81,43 +83,63 @@ def outputs(project, stage):
     return [JOBS[stage][1]]
 
 
-def job_seconds(project, stage) -> float:
-    bench = {"generate": paths.benchmark("generate", "pick", 0), "label": paths.benchmark("label", "pick", 0),
-             "report": paths.benchmark("report", "pick")}.get(stage) or paths.benchmark(stage, "pick", 0, POLICY[1], 0)
-    return float(next(csv.DictReader(open(project / bench), delimiter="\t"))["s"])
+def cmdline(p) -> str:
+    try:
+        return " ".join(p.cmdline())
+    except psutil.Error:  # gone, or a zombie
+        return ""
 
 
-def kill_job_when_running(proc, stage, delay) -> bool:
-    """SIGKILL the ``balancebc <stage>`` process under ``proc`` ``delay`` s after it starts; whether it was killed."""
-    parent = psutil.Process(proc.pid)
-    deadline = time.time() + 300
-    while time.time() < deadline and proc.poll() is None:
-        jobs = [p for p in parent.children(recursive=True) if f"balancebc {stage}" in " ".join(p.cmdline())
-                or p.cmdline()[1:3] == [str(BIN / "balancebc"), stage]]
-        if jobs:
-            time.sleep(delay)
+def job_processes(proc, stage) -> list:
+    try:
+        children = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.Error:
+        return []
+    return [p for p in children if f"balancebc {stage}" in cmdline(p)]
+
+
+def running(p) -> bool:
+    try:
+        return p.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def forced_run(copy, rule, target, stage, kill_after=None) -> tuple[subprocess.Popen, float, bool]:
+    """Snakemake rerunning the job of ``target``; with ``kill_after``, its ``balancebc``
+    process is killed (SIGKILL) that many seconds after it starts. Returns Snakemake, how
+    long the job's process ran (s) and whether it was killed."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.Popen(f"snakemake --cores 1 {target} --forcerun {rule}", shell=True, cwd=copy, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    while proc.poll() is None and not (jobs := job_processes(proc, stage)):
+        time.sleep(0.02)
+    started, killed = time.time(), False
+    while proc.poll() is None and any(map(running, jobs)):
+        if kill_after is not None and time.time() - started >= kill_after:
             for p in jobs:
-                try:
+                with contextlib.suppress(psutil.NoSuchProcess):
                     p.send_signal(signal.SIGKILL)
-                except psutil.NoSuchProcess:
-                    return False
-            return True
-        time.sleep(0.05)
-    return False
+            killed = True
+            break
+        time.sleep(0.02)
+    ran = time.time() - started
+    proc.wait(timeout=600)
+    return proc, ran, killed
 
 
 def test_a_job_of_each_stage_killed_at_a_random_point_reruns_to_the_same_artefacts(copy):
     rng = random.Random(int(os.environ.get("BALANCEBC_FAULT_SEED", "0")))
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    killed_in = []
     for stage, (rule, target) in JOBS.items():
         reference = {f: content(copy / f) for f in outputs(copy, stage)}
-        delay = rng.uniform(0.05, 0.95) * job_seconds(copy, stage)
-        proc = subprocess.Popen(f"snakemake --cores 1 --forcerun {rule} {target}", shell=True, cwd=copy, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
-        killed = kill_job_when_running(proc, stage, delay)
-        _, err = proc.communicate(timeout=600)
-        where = f"{stage} killed after {delay:.1f} s (killed: {killed})"
-        assert proc.returncode == (1 if killed else 0), f"{where}:\n{err[-2000:]}"
+        proc, seconds, _ = forced_run(copy, rule, target, stage)  # how long the job takes here, uninterrupted
+        assert proc.returncode == 0, proc.stderr.read()[-2000:]
+        delay = rng.uniform(0.05, 0.95) * seconds
+        proc, _, killed = forced_run(copy, rule, target, stage, kill_after=delay)
+        where = f"{stage} killed after {delay:.1f} s of {seconds:.1f} s (killed: {killed})"
+        assert proc.returncode == (1 if killed else 0), f"{where}:\n{proc.stderr.read()[-2000:]}"
+        killed_in += [stage] * killed
         for f in reference:  # nothing half-written under a final name
             assert not (copy / f).exists() or content(copy / f) == reference[f], where
         rerun = run(f"snakemake --cores 1 {target}", copy, timeout=600)
@@ -125,16 +147,15 @@ def test_a_job_of_each_stage_killed_at_a_random_point_reruns_to_the_same_artefac
         for f, expected in reference.items():
             assert content(copy / f) == expected, f"{where}: {f} differs after the rerun"
         assert not [t for f in reference for t in (copy / f).parent.glob(".*.tmp")], where  # the rerun cleared them
+    assert len(killed_in) >= len(JOBS) - 1, killed_in  # a job may end before its kill comes; most must not
 
 
 def test_snakemake_killed_mid_job_recovers_after_unlock(copy):
     reference = {f: content(copy / f) for f in outputs(copy, "train")}
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.Popen(f"snakemake --cores 1 --forcerun train {JOBS['train'][1]}", shell=True, cwd=copy,
+    proc = subprocess.Popen(f"snakemake --cores 1 {JOBS['train'][1]} --forcerun train", shell=True, cwd=copy,
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    parent = psutil.Process(proc.pid)
-    while not any("train" in " ".join(p.cmdline()) and "balancebc" in " ".join(p.cmdline())
-                  for p in parent.children(recursive=True)):
+    while not job_processes(proc, "train"):
         time.sleep(0.05)
     time.sleep(2)
     os.killpg(proc.pid, signal.SIGKILL)  # Snakemake and its job, as a lost terminal or an OOM kill would
@@ -150,12 +171,11 @@ def test_snakemake_killed_mid_job_recovers_after_unlock(copy):
 def test_a_second_snakemake_on_the_same_working_copy_is_refused(copy):
     reference = {f: content(copy / f) for f in outputs(copy, "train")}
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    first = subprocess.Popen(f"snakemake --cores 1 --forcerun train {JOBS['train'][1]}", shell=True, cwd=copy,
+    first = subprocess.Popen(f"snakemake --cores 1 {JOBS['train'][1]} --forcerun train", shell=True, cwd=copy,
                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    parent = psutil.Process(first.pid)
-    while not any("balancebc" in " ".join(p.cmdline()) for p in parent.children(recursive=True)):
+    while not job_processes(first, "train"):
         time.sleep(0.05)
-    second = run(f"snakemake --cores 1 --forcerun train {JOBS['train'][1]}", copy, check=False)
+    second = run(f"snakemake --cores 1 {JOBS['train'][1]} --forcerun train", copy, check=False)
     assert second.returncode != 0 and "cannot be locked" in second.stderr
     _, err = first.communicate(timeout=600)
     assert first.returncode == 0, err[-2000:]
@@ -163,17 +183,20 @@ def test_a_second_snakemake_on_the_same_working_copy_is_refused(copy):
         assert content(copy / f) == expected
 
 
-def _full_disk():
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG, as on a full disk
-    resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+def _full_disk(limit):
+    def limited():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG, as on a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return limited
 
 
-@pytest.mark.parametrize("stage, args", [("generate", "--scenario pick --replicate 0"),
-                                         ("train", "--scenario pick --replicate 0 --method dro_metagrad --seed 0")])
-def test_a_full_disk_is_a_clear_error_and_loses_nothing(copy, stage, args):
+@pytest.mark.parametrize("stage, args, limit", [  # each limit is below what the stage writes (tiny: 570 KB, 20 KB)
+    ("generate", "--scenario pick --replicate 0", 200_000),
+    ("train", "--scenario pick --replicate 0 --method dro_metagrad --seed 0", 10_000)])
+def test_a_full_disk_is_a_clear_error_and_loses_nothing(copy, stage, args, limit):
     before = {f: (copy / f).read_bytes() for f in outputs(copy, stage)}
     proc = subprocess.run(f"{BIN / 'balancebc'} {stage} {args}", shell=True, cwd=copy, capture_output=True, text=True,
-                          preexec_fn=_full_disk, timeout=600)
+                          preexec_fn=_full_disk(limit), timeout=600)
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "writing it failed" in proc.stderr and "nothing was replaced" in proc.stderr
     assert any(f in proc.stderr for f in before)  # it names the file

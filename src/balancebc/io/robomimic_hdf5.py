@@ -8,6 +8,8 @@ Layout (robomimic "Dataset Structure"): ``data`` with attrs ``total`` and ``env_
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -86,29 +88,40 @@ def check_finite(where: str, arrays: dict) -> None:
                                  "expected finite values")
 
 
+@contextlib.contextmanager
+def hdf5_writer(path: str | Path):
+    """An HDF5 file built in memory, then written to ``path`` atomically in one plain write:
+    HDF5 cannot report a write that fails half-way (a full disk) and may crash, Python's
+    own file objects raise an error that ``atomic_path`` turns into a clear one."""
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w", libver=CHECKSUMMED) as f:
+        yield f
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buffer.getbuffer())
+
+
 def write_dataset(path: str | Path, demos: list[Demo], env_args: dict,
                   masks: dict[str, list[str]]) -> None:
     """Write ``demos`` as ``demo_0..`` with ``masks`` as filter keys, atomically; nothing
     is written (an earlier file is left as it was) if any demo holds NaN or ±inf."""
     for i, demo in enumerate(demos):
         check_finite(f"{path}: data/{demo_name(i)}", demo_arrays(demo))
-    with atomic_path(path) as tmp:
-        with h5py.File(tmp, "w", libver=CHECKSUMMED) as f:
-            data = f.create_group("data")
-            total = 0
-            for i, demo in enumerate(demos):
-                g = data.create_group(demo_name(i))
-                for key, value in demo_arrays(demo).items():
-                    g.create_dataset(key, data=value, fletcher32=True)  # io.integrity checks it
-                g.attrs["num_samples"] = len(demo.actions)
-                g.attrs["model_file"] = demo.model_file
-                for key, value in demo.attrs.items():
-                    g.attrs[key] = value
-                total += len(demo.actions)
-            data.attrs["total"] = total
-            data.attrs["env_args"] = json.dumps(env_args)
-            for name, members in masks.items():
-                f.create_dataset(f"mask/{name}", data=np.array(members, dtype="S"), fletcher32=True)
+    with hdf5_writer(path) as f:
+        data = f.create_group("data")
+        total = 0
+        for i, demo in enumerate(demos):
+            g = data.create_group(demo_name(i))
+            for key, value in demo_arrays(demo).items():
+                g.create_dataset(key, data=value, fletcher32=True)  # io.integrity checks it
+            g.attrs["num_samples"] = len(demo.actions)
+            g.attrs["model_file"] = demo.model_file
+            for key, value in demo.attrs.items():
+                g.attrs[key] = value
+            total += len(demo.actions)
+        data.attrs["total"] = total
+        data.attrs["env_args"] = json.dumps(env_args)
+        for name, members in masks.items():
+            f.create_dataset(f"mask/{name}", data=np.array(members, dtype="S"), fletcher32=True)
 
 
 SPLITS = ("train", "valid")
@@ -122,7 +135,7 @@ def write_labelled(path: str | Path, dataset: str | Path, behaviors: dict[str, l
     stage read the labels from it without a copy of the demos. The link is relative, so
     the pair can move together; ``attrs["behaviors"]`` keeps the behaviors' order."""
     path = Path(path)
-    with atomic_path(path) as tmp, h5py.File(tmp, "w", libver=CHECKSUMMED) as f:
+    with hdf5_writer(path) as f:
         f["data"] = h5py.ExternalLink(os.path.relpath(Path(dataset).resolve(), path.parent.resolve()), "/data")
         f.attrs["behaviors"] = json.dumps(list(behaviors))
         for name, members in {**behaviors, **splits}.items():
