@@ -9,12 +9,14 @@ default: its dataset, labels, weights and checkpoints). Each repeat, interleaved
 - ``balancebc evaluate`` as its own process, as Snakemake runs it (start-up, environment,
   checkpoints, rollouts, the evaluation file, MLflow), in a scratch copy of those inputs,
   once with ``workers: 1`` and once with ``workers: N``;
+- the same rollouts in this process (``scenarios.rollout.rollouts``, libraries already
+  loaded): what evaluation costs per step beyond the simulator, without start-up;
 - the bare loop: the environment made from the dataset's ``env_args``, the same seeded
   resets in the same regions, and as many ``env.step`` calls per episode as that episode
   took in the evaluation, replaying a recorded demo's actions of the region (cycled), so
   the block is touched as in a rollout. The environment is made before the clock starts.
 
-Prints medians over --repeats: env steps per second each way, their ratio (target ≥ 0.9),
+Prints medians over --repeats: env steps per second each way, their ratios (target ≥ 0.9),
 the speed-up with N workers (target ≥ 0.85·N), and whether N workers gave the same
 outcomes as one.
 """
@@ -26,6 +28,7 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -60,7 +63,8 @@ def evaluate_job(project: Path, scenario: str, method: str, replicate: int, seed
     """Wall time of one ``balancebc evaluate`` process, and the evaluation it wrote."""
     env = {**os.environ, "BALANCEBC_PARAMS": str(project / "params.yaml")}
     env.pop("MLFLOW_TRACKING_URI", None)
-    cmd = ["balancebc", "evaluate", "--scenario", scenario, "--replicate", str(replicate), "--method", method,
+    cmd = [str(Path(sys.executable).parent / "balancebc"), "evaluate", "--scenario", scenario,
+           "--replicate", str(replicate), "--method", method,
            "--seed", str(seed)]
     start = time.perf_counter()
     subprocess.run(cmd, cwd=project, env=env, check=True, capture_output=True)
@@ -98,6 +102,26 @@ def bare_loop(env, runs: list[tuple[str, int, int]], actions: dict) -> float:
     return time.perf_counter() - start
 
 
+def in_process(project: Path, scenario: str, method: str, replicate: int, seed: int, workers: int) -> float:
+    """Wall time of the evaluation's rollouts called here: environment, checkpoints, episodes."""
+    from balancebc import registry
+    from balancebc.params import load
+    from balancebc.scenarios.base import for_replicate
+    from balancebc.scenarios.rollout import rollouts
+    params = load(str(project / "params.yaml"))
+    spec = for_replicate(params["scenarios"][scenario], replicate)
+    kind = registry.SCENARIOS[spec["kind"]]
+    with open_dataset(project / paths.dataset(scenario, replicate)) as f:
+        env = env_args(f)
+    how = kind.evaluation(spec, env)
+    files = {f: str(project / c) for f, c in paths.checkpoints(scenario, method, replicate, seed,
+                                                                 params["checkpoints"]).items()}
+    start = time.perf_counter()
+    rollouts(kind.policy, files, env, how.units, params["evaluate"]["episodes"], seed, workers,
+             kind.policy_obs_keys(spec), how.horizon)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--project", type=Path, required=True)
@@ -113,24 +137,31 @@ def main() -> None:
     with open_dataset(scratch[1] / paths.dataset(args.scenario, args.replicate)) as f:
         env = sim.make_env(env_args(f))
     actions = demo_actions(scratch[1] / paths.labelled(args.scenario, args.replicate))
-    walls, bare, outcomes = {1: [], args.workers: []}, [], {}
+    walls, bare, outcomes, here = {1: [], args.workers: []}, [], {}, {1: [], args.workers: []}
     for r in range(args.repeats):
         for n in walls:
             wall, outcomes[n] = evaluate_job(scratch[n], *job)
             walls[n].append(wall)
+        for n in here:
+            here[n].append(in_process(scratch[1], *job, n))
         runs = episodes(outcomes[1], args.seed)
         bare.append(bare_loop(env, runs, actions))
         print(f"repeat {r}: evaluate {', '.join(f'{n} worker(s) {w[-1]:.1f} s' for n, w in walls.items())}; "
+              f"in-process rollouts {', '.join(f'{n}: {w[-1]:.1f} s' for n, w in here.items())}; "
               f"bare loop {bare[-1]:.1f} s ({sum(n for *_, n in runs)} steps)", flush=True)
     steps = sum(n for *_, n in episodes(outcomes[1], args.seed))
     med = {n: statistics.median(w) for n, w in walls.items()}
     bare_rate, eval_rate = steps / statistics.median(bare), steps / med[1]
     same = outcomes[1]["curve"] == outcomes[args.workers]["curve"]
+    inner = {n: statistics.median(w) for n, w in here.items()}
     print(f"\n{args.scenario}/{args.method}: {steps} env steps per evaluation, medians of {args.repeats}")
     print(f"bare env.step loop        {bare_rate:7.1f} steps/s")
     print(f"evaluate job, 1 worker    {eval_rate:7.1f} steps/s   ratio {eval_rate / bare_rate:.2f} (target >= 0.9)")
     print(f"evaluate job, {args.workers} workers   {steps / med[args.workers]:7.1f} steps/s   speed-up "
           f"{med[1] / med[args.workers]:.2f} (target >= {0.85 * args.workers:.2f}); same outcomes as 1 worker: {same}")
+    print(f"rollouts in-process, 1    {steps / inner[1]:7.1f} steps/s   ratio {steps / inner[1] / bare_rate:.2f}")
+    print(f"rollouts in-process, {args.workers}    {steps / inner[args.workers]:7.1f} steps/s   speed-up "
+          f"{inner[1] / inner[args.workers]:.2f}")
     for d in scratch.values():
         shutil.rmtree(d)
 
