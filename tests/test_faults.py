@@ -105,15 +105,27 @@ def running(p) -> bool:
         return False
 
 
+def forcing(copy, rule, target, **popen) -> subprocess.Popen:
+    """Snakemake rerunning the job of ``target`` (started, not waited for)."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.Popen(f"snakemake --cores 1 {target} --forcerun {rule}", shell=True, cwd=copy, env=env,
+                            stdout=subprocess.DEVNULL, **popen)
+
+
+def job_started(proc, stage) -> list:
+    """The processes of the ``balancebc <stage>`` job under ``proc``, once they run ([] if ``proc`` ended first)."""
+    jobs = []
+    while proc.poll() is None and not (jobs := job_processes(proc, stage)):
+        time.sleep(0.02)
+    return jobs
+
+
 def forced_run(copy, rule, target, stage, kill_after=None) -> tuple[subprocess.Popen, float, bool]:
     """Snakemake rerunning the job of ``target``; with ``kill_after``, its ``balancebc``
     process is killed (SIGKILL) that many seconds after it starts. Returns Snakemake, how
     long the job's process ran (s) and whether it was killed."""
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.Popen(f"snakemake --cores 1 {target} --forcerun {rule}", shell=True, cwd=copy, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    while proc.poll() is None and not (jobs := job_processes(proc, stage)):
-        time.sleep(0.02)
+    proc = forcing(copy, rule, target, stderr=subprocess.PIPE, text=True)
+    jobs = job_started(proc, stage)
     started, killed = time.time(), False
     while proc.poll() is None and any(map(running, jobs)):
         if kill_after is not None and time.time() - started >= kill_after:
@@ -152,11 +164,8 @@ def test_a_job_of_each_stage_killed_at_a_random_point_reruns_to_the_same_artefac
 
 def test_snakemake_killed_mid_job_recovers_after_unlock(copy):
     reference = {f: content(copy / f) for f in outputs(copy, "train")}
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.Popen(f"snakemake --cores 1 {JOBS['train'][1]} --forcerun train", shell=True, cwd=copy,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    while not job_processes(proc, "train"):
-        time.sleep(0.05)
+    proc = forcing(copy, *JOBS["train"], stderr=subprocess.DEVNULL, start_new_session=True)
+    assert job_started(proc, "train")
     time.sleep(2)
     os.killpg(proc.pid, signal.SIGKILL)  # Snakemake and its job, as a lost terminal or an OOM kill would
     proc.wait()
@@ -170,11 +179,8 @@ def test_snakemake_killed_mid_job_recovers_after_unlock(copy):
 
 def test_a_second_snakemake_on_the_same_working_copy_is_refused(copy):
     reference = {f: content(copy / f) for f in outputs(copy, "train")}
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    first = subprocess.Popen(f"snakemake --cores 1 {JOBS['train'][1]} --forcerun train", shell=True, cwd=copy,
-                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    while not job_processes(first, "train"):
-        time.sleep(0.05)
+    first = forcing(copy, *JOBS["train"], stderr=subprocess.PIPE, text=True)
+    assert job_started(first, "train")
     second = run(f"snakemake --cores 1 {JOBS['train'][1]} --forcerun train", copy, check=False)
     assert second.returncode != 0 and "cannot be locked" in second.stderr
     _, err = first.communicate(timeout=600)
