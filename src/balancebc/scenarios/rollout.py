@@ -25,9 +25,12 @@ def episode_seed(seed: int, behavior_index: int, episode: int) -> int:
     return int(np.random.SeedSequence([seed, 7919, behavior_index, episode]).generate_state(1)[0])
 
 
-def _init_worker(policy: str, env_args: dict, obs_keys: list[str]) -> None:
-    _worker.update(policy=registry.POLICIES[policy], policies={},
-                   env=sim.make_env(env_args, images=any(map(sim.is_image, obs_keys))), obs_keys=obs_keys)
+def _init_worker(policy: str, first_checkpoint: str, env_args: dict, obs_keys: list[str]) -> None:
+    """The worker's policy, then its environment: the policy's libraries (torchvision, and
+    with it triton) crash on import once MuJoCo has made an EGL context for images."""
+    _worker.update(policy=registry.POLICIES[policy], policies={}, obs_keys=obs_keys)
+    _loaded(first_checkpoint)
+    _worker["env"] = sim.make_env(env_args, images=any(map(sim.is_image, obs_keys)))
 
 
 def _loaded(checkpoint: str):
@@ -64,7 +67,7 @@ def rollouts(policy: str, checkpoints: dict, env_args: dict, regions: list[str] 
     tasks = [(str(c), r, episode_seed(seed, k, i), horizon) for c in checkpoints.values()
              for k, r in enumerate(units) for i in range(episodes)]
     outcome = {}
-    init = (policy, env_args, obs_keys)
+    init = (policy, str(next(iter(checkpoints.values()))), env_args, obs_keys)
     if workers == 1:
         _init_worker(*init)
         runs = map(_rollout, tasks)
