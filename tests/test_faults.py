@@ -180,8 +180,16 @@ def test_snakemake_killed_mid_job_recovers_after_unlock(copy):
 def test_a_second_snakemake_on_the_same_working_copy_is_refused(copy):
     reference = {f: content(copy / f) for f in outputs(copy, "train")}
     first = forcing(copy, *JOBS["train"], stderr=subprocess.PIPE, text=True)
-    assert job_started(first, "train")
-    second = run(f"snakemake --cores 1 {JOBS['train'][1]} --forcerun train", copy, check=False)
+    jobs = job_started(first, "train")
+    assert jobs
+    for p in jobs:  # held (SIGSTOP) while the second starts, so that it cannot end first on a slow machine
+        p.suspend()
+    try:
+        second = run(f"snakemake --cores 1 {JOBS['train'][1]} --forcerun train", copy, check=False)
+    finally:
+        for p in jobs:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                p.resume()
     assert second.returncode != 0 and "cannot be locked" in second.stderr
     _, err = first.communicate(timeout=600)
     assert first.returncode == 0, err[-2000:]
