@@ -81,6 +81,18 @@ def validate(params: dict, source: str = "params") -> dict:
     return params
 
 
+def complete_method(spec: dict, source: str = "method") -> dict:
+    """One ``methods`` entry checked against its kind's schema, with the defaults filled in
+    (a copy; errors name the key, as ``validate``'s do)."""
+    schema_ = schema()
+    validator = _with_defaults(jsonschema.Draft202012Validator)({**schema_["$defs"]["method"], "$defs": schema_["$defs"]})
+    spec = copy.deepcopy(spec)
+    messages = [_describe(leaf) for error in validator.iter_errors(spec) for leaf in (error.context or [error])]
+    if messages:
+        raise BalanceBCError(f"{source}: invalid method settings:\n  " + "\n  ".join(dict.fromkeys(messages)))
+    return spec
+
+
 def load(path: str | Path = "params.yaml") -> dict:
     path = Path(path)
     if not path.is_file():

@@ -31,6 +31,14 @@ def weights(scenario: str, method: str, replicate, seed) -> str:
     return f"results/{scenario}/weights/{_policy(method, replicate, seed)}.json"
 
 
+EXPORT_FILES = ("sample_weights.parquet", "robomimic_train_data.json", "filter_keys.hdf5", "weights.json")
+
+
+def export(scenario: str, method: str, replicate, seed) -> str:
+    """The policy's weights for other trainers (balancebc.io.export.FILES): LeRobot, robomimic >= 0.5, JSON."""
+    return f"results/{scenario}/export/{_policy(method, replicate, seed)}"
+
+
 def train_dir(scenario: str, method: str, replicate, seed) -> str:
     return f"results/{scenario}/train/{_policy(method, replicate, seed)}"
 

@@ -8,6 +8,7 @@ rule weights:
         labelled=paths.labelled("{scenario}", "{replicate}"),
     output:
         weights=paths.weights("{scenario}", "{method}", "{replicate}", "{seed}"),
+        export=[f"{paths.export('{scenario}', '{method}', '{replicate}', '{seed}')}/{name}" for name in paths.EXPORT_FILES],
     params:
         **depends_on("weights"),
     log:

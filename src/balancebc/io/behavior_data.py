@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from balancebc.io.robomimic_hdf5 import open_dataset, read_labelled
+from balancebc.io.robomimic_hdf5 import Labelled, open_dataset, read_labelled
 
 
 @dataclass
@@ -32,12 +32,13 @@ class BehaviorData:
         return np.bincount(self.train.b.numpy(), minlength=len(self.behaviors))
 
 
-def load(labelled: str, obs_keys: list[str]) -> BehaviorData:
-    """The demos of the label stage's ``labelled.hdf5``, split and labelled as it says."""
-    labels = read_labelled(labelled)
+def load(labelled: str | Labelled, obs_keys: list[str]) -> BehaviorData:
+    """The demos of a labelled file (the label stage's ``labelled.hdf5``, or what
+    ``read_labelled`` read), split and labelled as it says."""
+    labels = labelled if isinstance(labelled, Labelled) else read_labelled(labelled)
     index = {b: i for i, b in enumerate(labels.behaviors)}
     parts = {"train": ([], [], []), "valid": ([], [], [])}
-    with open_dataset(labelled) as f:
+    with open_dataset(labels.path) as f:
         for demo, behavior in labels.demo_behavior.items():
             g = f[f"data/{demo}"]
             x = np.concatenate([g[f"obs/{k}"][()].reshape(len(g["actions"]), -1) for k in obs_keys], axis=1)

@@ -144,23 +144,52 @@ def write_labelled(path: str | Path, dataset: str | Path, behaviors: dict[str, l
 
 @dataclass
 class Labelled:
-    """The label stage's ``labelled.hdf5``: each demo's behavior and split."""
+    """A labelled robomimic file: each demo's behavior and split (``train`` / ``valid``)."""
     path: str
     behaviors: list[str]
     demo_behavior: dict[str, str]   # in robomimic's demo order
     split: dict[str, str]           # demo → "train" or "valid"
+    lengths: dict[str, int] = field(default_factory=dict)  # demo → samples
+
+    def train_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Training samples and training demos per behavior (n_k counts samples)."""
+        samples, demos = dict.fromkeys(self.behaviors, 0), dict.fromkeys(self.behaviors, 0)
+        for demo, behavior in self.demo_behavior.items():
+            if self.split[demo] == "train":
+                samples[behavior] += self.lengths[demo]
+                demos[behavior] += 1
+        return samples, demos
 
 
-def read_labelled(path: str | Path) -> Labelled:
-    """The one reader of the labels every stage after `label` uses."""
+def read_labelled(path: str | Path, behaviors: list[str] | None = None) -> Labelled:
+    """The one reader of labels: the label stage's ``labelled.hdf5`` (its behaviors in
+    ``attrs["behaviors"]``), or any robomimic file whose filter keys ``behaviors`` hold
+    every demo once, split by ``mask/train`` and ``mask/valid`` (robomimic's
+    ``split_train_val.py`` writes those)."""
     with open_dataset(path) as f:
-        raw = f.attrs.get("behaviors")
-        if raw is None:
-            raise BalanceBCError(f"{path}: attrs['behaviors'] is missing: not written by the label stage")
-        behaviors, masks = json.loads(raw), read_masks(f)
-    owner = {d: b for b in behaviors for d in masks[b]}
+        if behaviors is None:
+            raw = f.attrs.get("behaviors")
+            if raw is None:
+                raise BalanceBCError(f"{path}: attrs['behaviors'] is missing: not written by the label stage "
+                                     "(name the filter keys that are the behaviors)")
+            behaviors = json.loads(raw)
+        masks, lengths = read_masks(f), demo_lengths(f)
+    missing = [f"mask/{k}" for k in [*behaviors, *SPLITS] if k not in masks]
+    if missing:
+        raise BalanceBCError(f"{path}: missing filter keys {', '.join(missing)} (expected one per behavior, "
+                             "and mask/train and mask/valid as robomimic's split_train_val.py writes them)")
+    owner: dict[str, str] = {}
+    for behavior in behaviors:
+        for demo in masks[behavior]:
+            if demo in owner:
+                raise BalanceBCError(f"{path}: {demo} is in mask/{owner[demo]} and mask/{behavior}; "
+                                     "expected each demo in exactly one behavior")
+            owner[demo] = behavior
     split = {d: s for s in SPLITS for d in masks[s]}
-    return Labelled(str(path), behaviors, {d: owner[d] for d in sorted_demos(owner)}, split)
+    if set(owner) != set(lengths) or set(split) != set(lengths) or set(masks["train"]) & set(masks["valid"]):
+        raise BalanceBCError(f"{path}: the behaviors' filter keys {behaviors}, and mask/train with mask/valid, "
+                             f"must each hold every demo of data/ exactly once")
+    return Labelled(str(path), list(behaviors), {d: owner[d] for d in sorted_demos(owner)}, split, lengths)
 
 
 def open_dataset(path: str | Path) -> h5py.File:

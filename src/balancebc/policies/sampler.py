@@ -51,6 +51,17 @@ class BehaviorSampler(Sampler[int]):
         self.generator = torch.Generator().manual_seed(seed)
         self.step, self.weight_sum, self.summed = 0, np.zeros(len(self.behaviors)), 0
 
+    @classmethod
+    def from_weights(cls, weights, sample_behavior, batch_size: int, steps: int, seed: int = 0,
+                     steps_per_pass: int | None = None) -> BehaviorSampler:
+        """The sampler of a solved weights file (``balancebc.solve_weights``), following a
+        scheduled method's weights over the ``steps``; ``sample_behavior[i]`` is the index,
+        in ``weights.behaviors``, of sample i's behavior."""
+        from balancebc import registry
+        method = registry.METHODS[weights.spec["kind"]]
+        return cls(np.asarray(sample_behavior), weights.behaviors, lambda progress: method.at_progress(weights, progress),
+                   batch_size, steps, seed, steps_per_pass)
+
     def refresh(self) -> None:
         """The weights of the current block of ``every`` steps, taken at its first step."""
         start = self.step - self.step % self.every

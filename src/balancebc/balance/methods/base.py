@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from balancebc.io.robomimic_hdf5 import Labelled
 from balancebc.io.weights_file import WeightsFile
 
 TRACE_POINTS = 101  # where a scheduled method's weights are recorded: every 1% of training, as the sampler uses them
@@ -14,21 +15,20 @@ TRACE_POINTS = 101  # where a scheduled method's weights are recorded: every 1% 
 
 @dataclass
 class Problem:
-    """What a method solves for: the labelled dataset of one scenario, and a seed."""
-    labels: dict                 # the label stage's labels file (counts per behavior and split)
-    labelled: str                # its labelled.hdf5 (the demos, their behaviors and split)
-    obs_keys: list[str]
-    proxy: str                   # the scenario's proxy model for solvers: "mlp" or "linear"
+    """What a method solves for: a labelled dataset (its demos, their behaviors and split), and a seed."""
+    labelled: Labelled
+    obs_keys: list[str]          # the low-dimensional observations the solvers' proxies see
+    proxy: str                   # the proxy model for solvers: "mlp" or "linear"
     seed: int
 
     @property
     def counts(self) -> dict[str, int]:
         """n_k: training samples per behavior."""
-        return {b: e["train_samples"] for b, e in self.labels["behaviors"].items()}
+        return self.labelled.train_counts()[0]
 
     @property
     def demos(self) -> dict[str, int]:
-        return {b: e["train_demos"] for b, e in self.labels["behaviors"].items()}
+        return self.labelled.train_counts()[1]
 
 
 class WeightingMethod:
