@@ -5,7 +5,7 @@ A scenario's *behaviors* are what the weights balance (its filter keys); its *ev
 units* are what evaluation reports on. In `pick` the two coincide (one behavior per
 region), as in `multitask` (one per task); in `pick_suboptimal` the behaviors are
 `optimal` / `suboptimal` demos spread over the regions, and success is still reported
-per region. `calvin` and `robomimic` import data (balancebc.sources) instead of
+per region. `calvin`, `lerobot` and `robomimic` import data (balancebc.sources) instead of
 simulating it.
 """
-from balancebc.scenarios import calvin, gaussian, multitask, pick, pick_suboptimal, robomimic  # noqa: F401
+from balancebc.scenarios import calvin, gaussian, lerobot, multitask, pick, pick_suboptimal, robomimic  # noqa: F401
