@@ -73,7 +73,7 @@ def test_bad_folders_name_the_file_and_what_was_expected(dataset, tmp_path):
 
     with pytest.raises(BalanceBCError, match="LeRobot dataset folder not found"):
         _import(tmp_path / "nowhere", out)
-    with pytest.raises(BalanceBCError, match=r"meta/info.json: not found"):
+    with pytest.raises(BalanceBCError, match=r"meta/info.json: LeRobot.s meta/info.json not found"):
         _import(broken(lambda c: (c / "meta/info.json").unlink()), out)
 
     def old_version(c):

@@ -28,21 +28,13 @@ from pathlib import Path
 import numpy as np
 
 from balancebc.errors import BalanceBCError
+from balancebc.io.atomic import read_json
 from balancebc.io.robomimic_hdf5 import Demo, check_finite, split_train_valid, write_dataset
 
 VERSIONS = ("v3.0", "v2.1")
 COLUMNS = ("episode_index", "frame_index", "index", "task_index")
 ENV_ARGS = {"env_name": "lerobot", "type": 2, "env_kwargs": {},
             "note": "imported from a LeRobot dataset; evaluation is offline (held-out loss per behavior)"}
-
-
-def _json(path: Path) -> dict:
-    if not path.is_file():
-        raise BalanceBCError(f"{path}: not found (expected LeRobot's meta/{path.name})")
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise BalanceBCError(f"{path}: not valid JSON ({exc})") from None
 
 
 def _jsonl(path: Path, keys: tuple[str, ...]) -> list[dict]:
@@ -75,7 +67,9 @@ def _parquet(path: Path, columns: tuple[str, ...]) -> dict[str, list]:
 
 
 def read_info(root: Path) -> dict:
-    info = _json(root / "meta" / "info.json")
+    info = read_json(root / "meta" / "info.json", "LeRobot's meta/info.json")
+    if not isinstance(info, dict):
+        raise BalanceBCError(f"{root / 'meta/info.json'}: expected a JSON object with codebase_version and features")
     version = info.get("codebase_version")
     if version not in VERSIONS:
         raise BalanceBCError(f"{root / 'meta/info.json'}: codebase_version {version!r}; expected one of "
