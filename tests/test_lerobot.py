@@ -113,6 +113,7 @@ def test_tiny_pipeline_runs_on_both_versions(tmp_path):
                            for v in ("v3.0", "v2.1")}
     params["methods"] = {m: params["methods"][m] for m in ("natural", "dro_metagrad")}
     params["replicates"], params["checkpoints"] = [0], [1.0]
+    (tmp_path / "project").mkdir()
     project = make_project(tmp_path / "project", params)
     run("snakemake --cores 2", project, timeout=900)
     results = {}
@@ -127,5 +128,5 @@ def test_tiny_pipeline_runs_on_both_versions(tmp_path):
                   for i in pq.read_table(f).column("index").to_pylist()]
         assert sorted(table["index"]) == sorted(frames)  # the LeRobot dataset's own frame indices
         weights = json.loads((project / paths.weights(scenario, "dro_metagrad", 0, 0)).read_text())["weights"]
-        assert abs(sum(table["weight"]) - 1) < 1e-9 and set(weights) == set(COUNTS)
+        assert abs(sum(table["weight"]) - 1) < 1e-6 and set(weights) == set(COUNTS)
     assert results["lerobot_v30"] == results["lerobot_v21"]  # the same data in either layout, the same results
