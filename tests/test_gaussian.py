@@ -7,24 +7,20 @@ import torch
 
 from balancebc import registry
 from balancebc.balance.losses import fresh_params, make_model
-from balancebc.balance.methods.base import Problem
 from balancebc.balance.reference import inner_loss, metagrad_weights
+from balancebc.balance.solve import solve_weights
 from balancebc.errors import BalanceBCError
 from balancebc.io import behavior_data
 from balancebc.io.behavior_data import BehaviorData, Split
 from balancebc.scenarios import gaussian
 from balancebc.stages.label import ground_truth_labels, save
 
-from conftest import complete
-
 FULL_BATCH = {"hidden": [], "steps": 2000, "lr": 0.01, "batch_per_behavior": None, "split": "train"}
 
 
-def solve(method: str, spec: dict, path: str, labels: dict, seed: int = 0):
-    """The weights stage's solve of a method on a `gaussian` dataset (linear proxy)."""
-    spec = complete("methods", spec)
-    problem = Problem(labels=labels, labelled=path, obs_keys=gaussian.OBS_KEYS, proxy="linear", seed=seed)
-    return registry.METHODS[spec["kind"]].solve(method, spec, problem)
+def solve(method: str, spec: dict, path: str, seed: int = 0):
+    """The weights stage's solve of a method on a labelled `gaussian` dataset (linear proxy)."""
+    return solve_weights(spec, path, obs_keys=gaussian.OBS_KEYS, seed=seed, proxy="linear", name=method)
 
 
 def scenario(samples, scale=None, noise=None, theta_of=None, demo_length=50, seed=3):
@@ -69,7 +65,7 @@ def test_trained_linear_policy_matches_proposition_1(tmp_path, monkeypatch, samp
     monkeypatch.chdir(tmp_path)
     sc = scenario(samples, scale={k: s for k, s in zip(samples, (1.0, 2.0, 0.5))})
     path, labels = build(tmp_path, sc)
-    weights = solve(kind, {"kind": kind}, path, labels)
+    weights = solve(kind, {"kind": kind}, path)
     policy, checkpoint = registry.POLICIES["linear"], tmp_path / "run/model.pth"
     policy.train(path, weights.behaviors, lambda p: weights.weights, sc["train"], 0, gaussian.OBS_KEYS,
                  {sc["train"]["steps"]: checkpoint})
@@ -173,7 +169,7 @@ def test_dro_with_non_zero_references_equalises_the_excess(three_behaviors, tmp_
     theta*(alpha)."""
     sc, labels, path = three_behaviors
     out = solve("dro_metagrad", {"kind": "dro", "reference": "metagrad", "proxy": {**FULL_BATCH, "steps": 6000},
-                                 "metagrad": {"reference_at": "retrained"}}, path, labels)
+                                 "metagrad": {"reference_at": "retrained"}}, path)
     assert out.solver["settled"] and min(out.reference_losses.values()) > 0
     excess = np.array(list(out.solver["final_excess"].values()))
     active = np.array(list(out.solver["final_alpha"].values())) > 0.05
@@ -188,7 +184,7 @@ def test_dro_with_non_zero_references_equalises_the_excess(three_behaviors, tmp_
 
 def test_dro_zero_equalises_per_behavior_losses(three_behaviors):
     _, labels, path = three_behaviors
-    out = solve("dro_zero", {"kind": "dro", "reference": "zero", "proxy": FULL_BATCH}, path, labels)
+    out = solve("dro_zero", {"kind": "dro", "reference": "zero", "proxy": FULL_BATCH}, path)
     assert out.reference_losses == {b: 0.0 for b in out.behaviors}
     losses = np.array(list(out.solver["final_losses"].values()))
     active = np.array(list(out.solver["final_alpha"].values())) > 0.05
@@ -203,7 +199,7 @@ def test_dro_zero_equalises_per_behavior_losses(three_behaviors):
 def test_metagrad_solve_records_convergence(three_behaviors):
     _, labels, path = three_behaviors
     out = solve("dro_metagrad", {"kind": "dro", "reference": "metagrad", "proxy": {**FULL_BATCH, "steps": 200}},
-                path, labels)
+                path)
     s = out.solver
     assert set(s["metagrad_converged"]) == set(out.behaviors)
     for b in out.behaviors:
@@ -216,4 +212,4 @@ def test_a_behavior_without_held_out_samples_is_an_error(tmp_path):
     sc = scenario({"common": 400, "rare": 40}, demo_length=40)  # rare: one demo, so none held out
     path, labels = build(tmp_path, sc)
     with pytest.raises(BalanceBCError, match=r"\['rare'\] have no samples in the valid split"):
-        solve("d", {"kind": "dro", "reference": "remix", "proxy": {**FULL_BATCH, "split": "valid"}}, path, labels)
+        solve("d", {"kind": "dro", "reference": "remix", "proxy": {**FULL_BATCH, "split": "valid"}}, path)

@@ -5,6 +5,7 @@ from balancebc import registry
 from balancebc.balance.methods.base import Problem
 from balancebc.balance.methods.temperature import temperature_at
 from balancebc.errors import BalanceBCError
+from balancebc.io.robomimic_hdf5 import Labelled
 from balancebc.policies.sampler import BehaviorSampler, per_sample_probabilities
 
 from conftest import complete, within_binomial_error
@@ -15,9 +16,13 @@ def weights_at(spec, counts, progress=1.0):
     return registry.METHODS[spec["kind"]].weights_at(spec, counts, progress)
 
 
-def solve(method, spec, labels):
+def solve(method, spec, counts):
+    """A closed-form method's solve for behaviors of ``counts`` training samples (one demo each; no file read)."""
     spec = complete("methods", spec)
-    return registry.METHODS[spec["kind"]].solve(method, spec, Problem(labels, "unused.hdf5", [], "mlp", 0))
+    demos = {f"demo_{i}": b for i, b in enumerate(counts)}
+    labelled = Labelled("unused.hdf5", list(counts), demos, dict.fromkeys(demos, "train"),
+                        {d: counts[b] for d, b in demos.items()})
+    return registry.METHODS[spec["kind"]].solve(method, spec, Problem(labelled, [], "mlp", 0))
 
 COUNTS = {"left": 1200, "middle": 1000, "right": 150}
 
@@ -54,9 +59,8 @@ def test_cosine_schedule_warms_from_tau_to_tau_end():
 
 
 def test_solve_records_counts_weights_and_trace():
-    labels = {"behaviors": {k: {"train_samples": n, "train_demos": n // 50} for k, n in COUNTS.items()}}
     spec = {"kind": "temperature", "tau": 1.0, "tau_end": 5.0, "schedule": "cosine"}
-    out = solve("warm", spec, labels)
+    out = solve("warm", spec, COUNTS)
     assert out.counts == COUNTS and out.scheduled
     assert out.schedule[0]["weights"] == pytest.approx(weights_at({"kind": "natural"}, COUNTS))
     assert out.weights == pytest.approx(weights_at({"kind": "temperature", "tau": 5.0}, COUNTS))
@@ -67,14 +71,13 @@ def test_solve_records_counts_weights_and_trace():
 
 
 def test_fixed_weights_are_the_given_ones_normalised():
-    labels = {"behaviors": {k: {"train_samples": n, "train_demos": n // 50} for k, n in COUNTS.items()}}
-    out = solve("hand", {"kind": "fixed", "weights": {"left": 1, "middle": 1, "right": 2}}, labels)
+    out = solve("hand", {"kind": "fixed", "weights": {"left": 1, "middle": 1, "right": 2}}, COUNTS)
     assert out.weights == pytest.approx({"left": 0.25, "middle": 0.25, "right": 0.5}) and not out.scheduled
     assert registry.METHODS["fixed"].at_progress(out, 0.3) == out.weights
     with pytest.raises(BalanceBCError, match=r"methods.hand.weights: expected one weight per behavior"):
-        solve("hand", {"kind": "fixed", "weights": {"left": 1, "right": 2}}, labels)
+        solve("hand", {"kind": "fixed", "weights": {"left": 1, "right": 2}}, COUNTS)
     with pytest.raises(BalanceBCError, match="at least one weight must be positive"):
-        solve("hand", {"kind": "fixed", "weights": {"left": 0, "middle": 0, "right": 0}}, labels)
+        solve("hand", {"kind": "fixed", "weights": {"left": 0, "middle": 0, "right": 0}}, COUNTS)
 
 
 def test_per_sample_probabilities_give_each_behavior_its_weight():
