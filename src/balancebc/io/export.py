@@ -64,7 +64,7 @@ def export_weights(weights: WeightsFile, labelled: Labelled, out_dir: str | Path
     with open_dataset(labelled.path) as f:
         link = f.get("data", getlink=True)
         source = Path(labelled.path).parent / link.filename if hasattr(link, "filename") else Path(labelled.path)
-    write_labelled(keys, source, {**train}, splits)
+    write_labelled(keys, source, train, splits)
     path = dataset_path or os.path.relpath(keys)
     write_json(out / FILES[1], {"train": {
         "data": [{"path": path, "filter_key": f"{b}_train", "weight": weights.weights[b]} for b in labelled.behaviors],
