@@ -21,6 +21,10 @@ def low_dimensional_obs(path: str | Path) -> list[str]:
         return [k for k in obs if obs[k].ndim <= 2 and obs[k].dtype.kind == "f"]
 
 
+def _labelled(dataset, behaviors) -> Labelled:
+    return dataset if isinstance(dataset, Labelled) else read_labelled(dataset, behaviors)
+
+
 def solve_weights(method: dict, dataset: str | Path | Labelled, behaviors: list[str] | None = None,
                   obs_keys: list[str] | None = None, *, seed: int = 0, proxy: str = "mlp",
                   name: str | None = None) -> WeightsFile:
@@ -38,7 +42,7 @@ def solve_weights(method: dict, dataset: str | Path | Labelled, behaviors: list[
     """
     from balancebc.params import complete_method
     spec = complete_method(method)
-    labelled = dataset if isinstance(dataset, Labelled) else read_labelled(dataset, behaviors)
+    labelled = _labelled(dataset, behaviors)
     problem = Problem(labelled, obs_keys or low_dimensional_obs(labelled.path), proxy, seed)
     return registry.METHODS[spec["kind"]].solve(name or spec["kind"], spec, problem)
 
@@ -48,5 +52,5 @@ def load_behavior_data(dataset: str | Path | Labelled, behaviors: list[str] | No
     """The demos as tensors, split and labelled as ``solve_weights`` reads them: ``.train``
     and ``.valid`` each hold ``x`` (observations side by side), ``y`` (actions) and ``b``
     (each sample's behavior index, in ``.behaviors``' order)."""
-    labelled = dataset if isinstance(dataset, Labelled) else read_labelled(dataset, behaviors)
+    labelled = _labelled(dataset, behaviors)
     return behavior_data.load(labelled, obs_keys or low_dimensional_obs(labelled.path))

@@ -30,10 +30,15 @@ FILES = paths.EXPORT_FILES
 FIRST_INDEX = "lerobot_first_index"  # a demo's attribute: the LeRobot index of its first frame
 
 
+def per_sample(weights: WeightsFile, labelled: Labelled) -> dict[str, float]:
+    """p_k = w_k / n_k for each behavior (0 for one without training samples)."""
+    counts, _ = labelled.train_counts()
+    return {b: weights.weights[b] / counts[b] if counts[b] else 0.0 for b in labelled.behaviors}
+
+
 def frame_weights(weights: WeightsFile, labelled: Labelled) -> tuple[np.ndarray, np.ndarray]:
     """``index`` and ``weight`` of every frame of the dataset."""
-    counts, _ = labelled.train_counts()
-    p = {b: weights.weights[b] / counts[b] if counts[b] else 0.0 for b in labelled.behaviors}
+    p = per_sample(weights, labelled)
     index, weight, position = [], [], 0
     with open_dataset(labelled.path) as f:
         for demo in sorted_demos(labelled.demo_behavior):
@@ -72,5 +77,5 @@ def export_weights(weights: WeightsFile, labelled: Labelled, out_dir: str | Path
     write_json(out / FILES[3], {
         "method": weights.method, "spec": weights.spec, "behaviors": labelled.behaviors, "weights": weights.weights,
         "train_samples": counts,
-        "per_sample_probability": {b: weights.weights[b] / counts[b] if counts[b] else 0.0 for b in labelled.behaviors},
+        "per_sample_probability": per_sample(weights, labelled),
         "scheduled": weights.scheduled, **({"schedule": weights.schedule} if weights.scheduled else {})})
