@@ -12,7 +12,7 @@ from conftest import make_project, run, tiny_params
 
 pytestmark = pytest.mark.slow
 
-COUNTS = (40, 60, 80)  # samples of `rare`, 20 per demo: 2 demos at least, one held out
+COUNTS = (40, 80)  # samples of `rare`, 20 per demo: 2 demos at least, one held out
 PARAM = "scenarios.gaussian.samples.rare"
 
 

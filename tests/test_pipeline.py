@@ -1,6 +1,6 @@
 """The real pipeline, every stage, on tiny params: Snakemake end to end, MLflow runs,
-then a one-method parameter change that Snakemake must rerun alone and DVC must then find
-recorded (tests/test_handover.py has DVC rerun such a change itself)."""
+then a one-method parameter change whose jobs alone Snakemake and DVC must find out of
+date (tests/test_handover.py has DVC rerun such a change itself)."""
 import csv
 import json
 import re
@@ -77,6 +77,25 @@ def test_checkpoints_load_as_robomimic_policies(project):
     assert log["checkpoints"] == {"0.5": tiny_params()["train"]["steps"] // 2, "1.0": tiny_params()["train"]["steps"]}
 
 
+def test_rollouts_give_the_same_outcomes_with_two_workers_as_with_one(project):
+    """Episode seeds do not depend on which forked worker runs an episode, and the evaluate
+    stage's file holds what the same rollouts give here."""
+    from balancebc.io.robomimic_hdf5 import env_args, open_dataset
+    from balancebc.scenarios.rollout import rollouts
+    from balancebc.scenarios.sim import POLICY_OBS_KEYS
+    with open_dataset(project / paths.dataset("pick", 0)) as f:
+        env = env_args(f)
+    files = {1.0: str(project / paths.checkpoint("pick", "natural", 0, 0))}
+    horizon = tiny_params()["scenarios"]["pick"]["horizon"]
+    regions = BEHAVIORS["pick"]
+    by_workers = {n: rollouts("robomimic_bc", files, env, regions, 2, 0, n, POLICY_OBS_KEYS, horizon)
+                  for n in (1, 2)}
+    assert by_workers[1] == by_workers[2]
+    stage = json.loads((project / paths.evaluation("pick", "natural", 0, 0)).read_text())["units"]
+    episodes = tiny_params()["evaluate"]["episodes"]  # the stage's episodes are the first of these
+    assert all(by_workers[1][1.0][r]["per_episode"][:episodes] == stage[r]["per_episode"] for r in regions)
+
+
 def test_replicates_are_different_datasets(project):
     import h5py
     first = [h5py.File(project / paths.dataset("pick", r))["data/demo_0/actions"][:5] for r in REPLICATES]
@@ -139,21 +158,28 @@ def _snakemake_jobs(text: str) -> set:
 
 
 def test_changing_one_method_reruns_only_its_jobs(project):
+    """Snakemake's dry run and DVC's status after a change of one method's params name
+    exactly that method's jobs, the reports and the claims (tests/test_handover.py has DVC
+    rerun such a change; the tiny run itself runs every one of these jobs)."""
     run("dvc commit --force", project)  # record what Snakemake built as DVC's lock
     assert "up to date" in run("dvc status", project).stdout
-    params = yaml.safe_load((project / "params.yaml").read_text())
+    original = (project / "params.yaml").read_text()
+    params = yaml.safe_load(original)
     params["methods"]["temperature_warm"]["tau_end"] = 3.0
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-
-    expected_rules = {("claims", ())}
-    for sc in SCENARIOS:
-        expected_rules |= {("report", (sc,))} | {(stage, tuple(sorted((sc, "temperature_warm", str(r), str(s)))))
-                                                 for stage in ("weights", "train", "evaluate") for r, s in POLICIES}
-    proc = run("snakemake --cores 2", project, timeout=600)
-    assert _snakemake_jobs(proc.stderr) == expected_rules
-    assert "up to date" not in run("dvc status", project).stdout  # DVC sees the change ...
-    run("dvc commit --force", project)
-    assert "up to date" in run("dvc status", project).stdout  # ... and, handed over, has nothing left to run
+    try:
+        expected_rules, expected_stages = {("claims", ())}, {"claims"}
+        for sc in SCENARIOS:
+            expected_rules |= {("report", (sc,))} | {(stage, tuple(sorted((sc, "temperature_warm", str(r), str(s)))))
+                                                     for stage in ("weights", "train", "evaluate") for r, s in POLICIES}
+            expected_stages |= {f"report@{sc}"} | {f"{stage}@{sc}-{r}-temperature_warm-{s}"
+                                                   for stage in ("weights", "train", "evaluate") for r, s in POLICIES}
+        proc = run("snakemake -n --cores 2", project)
+        assert _snakemake_jobs(proc.stdout + proc.stderr) == expected_rules
+        assert set(json.loads(run("dvc status --json", project).stdout)) == expected_stages
+    finally:
+        (project / "params.yaml").write_text(original)  # the session's tiny run serves later tests
+    assert "up to date" in run("dvc status", project).stdout
 
 
 @pytest.fixture(scope="module")

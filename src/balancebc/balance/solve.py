@@ -5,12 +5,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from balancebc import registry
 from balancebc.balance.methods.base import Problem
-from balancebc.io import behavior_data
 from balancebc.io.robomimic_hdf5 import Labelled, open_dataset, read_labelled
 from balancebc.io.weights_file import WeightsFile
+
+if TYPE_CHECKING:
+    from balancebc.io.behavior_data import BehaviorData
 
 
 def low_dimensional_obs(path: str | Path) -> list[str]:
@@ -48,9 +51,10 @@ def solve_weights(method: dict, dataset: str | Path | Labelled, behaviors: list[
 
 
 def load_behavior_data(dataset: str | Path | Labelled, behaviors: list[str] | None = None,
-                       obs_keys: list[str] | None = None) -> behavior_data.BehaviorData:
+                       obs_keys: list[str] | None = None) -> BehaviorData:
     """The demos as tensors, split and labelled as ``solve_weights`` reads them: ``.train``
     and ``.valid`` each hold ``x`` (observations side by side), ``y`` (actions) and ``b``
     (each sample's behavior index, in ``.behaviors``' order)."""
+    from balancebc.io import behavior_data  # torch: only for the solvers that train a proxy
     labelled = _labelled(dataset, behaviors)
     return behavior_data.load(labelled, obs_keys or low_dimensional_obs(labelled.path))

@@ -3,9 +3,10 @@ environment without units, N episodes of its task).
 
 The environment is re-created from the dataset's ``env_args`` (with the block in the
 region); success is robosuite's own ``_check_success``. Episodes are spread over worker
-processes (one worker: in this process); episode i of region k always gets the same
-seed (for the scene and for the policy's own sampling), whichever worker runs it; the
-policy's recurrent state or frame history starts afresh every episode.
+processes, forked once the policy is loaded (one worker: in this process); episode i of
+region k always gets the same seed (for the scene and for the policy's own sampling),
+whichever worker runs it; the policy's recurrent state or frame history starts afresh
+every episode.
 """
 from __future__ import annotations
 
@@ -25,11 +26,15 @@ def episode_seed(seed: int, behavior_index: int, episode: int) -> int:
     return int(np.random.SeedSequence([seed, 7919, behavior_index, episode]).generate_state(1)[0])
 
 
-def _init_worker(policy: str, first_checkpoint: str, env_args: dict, obs_keys: list[str]) -> None:
-    """The worker's policy, then its environment: the policy's libraries (torchvision, and
-    with it triton) crash on import once MuJoCo has made an EGL context for images."""
+def _load_policy(policy: str, first_checkpoint: str, obs_keys: list[str]) -> None:
+    """The registered policy and its first checkpoint, before any environment: the policy's
+    libraries (torchvision, and with it triton) crash on import once MuJoCo has made an EGL
+    context for images."""
     _worker.update(policy=registry.POLICIES[policy], policies={}, obs_keys=obs_keys)
     _loaded(first_checkpoint)
+
+
+def _make_env(env_args: dict, obs_keys: list[str]) -> None:
     _worker["env"] = sim.make_env(env_args, images=any(map(sim.is_image, obs_keys)))
 
 
@@ -67,12 +72,12 @@ def rollouts(policy: str, checkpoints: dict, env_args: dict, regions: list[str] 
     tasks = [(str(c), r, episode_seed(seed, k, i), horizon) for c in checkpoints.values()
              for k, r in enumerate(units) for i in range(episodes)]
     outcome = {}
-    init = (policy, str(next(iter(checkpoints.values()))), env_args, obs_keys)
+    _load_policy(policy, str(next(iter(checkpoints.values()))), obs_keys)
     if workers == 1:
-        _init_worker(*init)
+        _make_env(env_args, obs_keys)
         runs = map(_rollout, tasks)
-    else:
-        pool = mp.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=init)
+    else:  # forked workers inherit the loaded libraries and policy; each makes its own environment
+        pool = mp.get_context("fork").Pool(workers, initializer=_make_env, initargs=(env_args, obs_keys))
         runs = pool.imap_unordered(_rollout, tasks)
     try:
         for task, success, steps in tqdm(runs, total=len(tasks), desc="evaluate", mininterval=10):
