@@ -122,3 +122,18 @@ def test_sampler_behaviors_follow_robomimic_indexing(tiny_dataset, tmp_path, seq
     weights = np.array([0.5, 0.3, 0.2])
     sampler = BehaviorSampler(behavior, BEHAVIORS, lambda p: dict(zip(BEHAVIORS, weights)), 64, 300, seed=0)
     assert within_binomial_error(np.array(expected)[list(sampler)], weights)
+
+
+def test_the_file_does_not_depend_on_the_number_of_workers(tmp_path):
+    """Each demo's seed comes from its behavior and index, so forked workers, finishing in
+    any order, write the same demos in the same order as one worker."""
+    from conftest import make_dataset, tiny_params
+    pick = {**tiny_params()["scenarios"]["pick"], "demos": {"left": 2, "middle": 1, "right": 1}}
+    for n in (1, 2):
+        make_dataset({**pick, "workers": n}, tmp_path / f"workers{n}.hdf5")
+    with h5py.File(tmp_path / "workers1.hdf5") as one, h5py.File(tmp_path / "workers2.hdf5") as two:
+        assert list(one["data"]) == list(two["data"])
+        for demo in one["data"]:
+            np.testing.assert_array_equal(one[f"data/{demo}/actions"][()], two[f"data/{demo}/actions"][()])
+            np.testing.assert_array_equal(one[f"data/{demo}/states"][()], two[f"data/{demo}/states"][()])
+        assert {k: list(v) for k, v in one["mask"].items()} == {k: list(v) for k, v in two["mask"].items()}

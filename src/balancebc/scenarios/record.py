@@ -51,7 +51,7 @@ def record_dataset(kind, scenario: dict, out: str) -> dict[str, int]:
         seeds = [demo_seed(scenario["seed"], names.index(b), j, a) for a in range(MAX_ATTEMPTS)]
         tasks.append((item, seeds, scenario["horizon"]))
     demos_by_task = {}
-    ctx = mp.get_context("spawn")
+    ctx = mp.get_context("fork")  # the workers inherit the loaded libraries (robosuite, MuJoCo)
     with ctx.Pool(scenario["workers"], initializer=_init_worker,
                   initargs=(args, kind.name, kind.policy_obs_keys(scenario))) as pool:
         for task, demo in tqdm(pool.imap_unordered(_record, tasks), total=len(tasks), desc="generate",
