@@ -19,6 +19,12 @@ from pathlib import Path
 import yaml
 
 
+def _number(row: dict, key: str) -> float:
+    """A benchmark column's value; 0 where Snakemake wrote none ("-" or "NA")."""
+    value = row.get(key, "-")
+    return float(value) if value not in ("-", "NA", "") else 0.0
+
+
 def usage(root: Path) -> dict[str, dict]:
     stages: dict[str, dict] = {}
     for tsv in sorted(root.glob("logs/*/**/*.benchmark.tsv")):
@@ -26,11 +32,9 @@ def usage(root: Path) -> dict[str, dict]:
         row = next(csv.DictReader(tsv.open(), delimiter="\t"))
         entry = stages.setdefault(stage, {"jobs": 0, "max_rss_mb": 0.0, "wall_s": 0.0, "cpu_s": []})
         entry["jobs"] += 1
-        rss = row.get("max_rss", "-")
-        entry["max_rss_mb"] = max(entry["max_rss_mb"], float(rss) if rss not in ("-", "NA", "") else 0.0)
+        entry["max_rss_mb"] = max(entry["max_rss_mb"], _number(row, "max_rss"))
         entry["wall_s"] = max(entry["wall_s"], float(row["s"]))
-        cpu = row.get("cpu_time", "-")
-        entry["cpu_s"].append(float(cpu) if cpu not in ("-", "NA", "") else 0.0)
+        entry["cpu_s"].append(_number(row, "cpu_time"))
     return stages
 
 

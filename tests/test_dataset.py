@@ -11,7 +11,7 @@ from balancebc.policies.sampler import BehaviorSampler
 from balancebc.scenarios.sim import POLICY_OBS_KEYS, make_env
 from balancebc.stages.label import ground_truth_labels
 
-from conftest import within_binomial_error
+from conftest import make_dataset, tiny_params, within_binomial_error
 
 pytestmark = pytest.mark.slow  # simulates in robosuite
 
@@ -127,7 +127,6 @@ def test_sampler_behaviors_follow_robomimic_indexing(tiny_dataset, tmp_path, seq
 def test_the_file_does_not_depend_on_the_number_of_workers(tmp_path):
     """Each demo's seed comes from its behavior and index, so forked workers, finishing in
     any order, write the same demos in the same order as one worker."""
-    from conftest import make_dataset, tiny_params
     pick = {**tiny_params()["scenarios"]["pick"], "demos": {"left": 2, "middle": 1, "right": 1}}
     for n in (1, 2):
         make_dataset({**pick, "workers": n}, tmp_path / f"workers{n}.hdf5")

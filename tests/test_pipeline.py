@@ -80,6 +80,7 @@ def test_checkpoints_load_as_robomimic_policies(project):
 def test_rollouts_give_the_same_outcomes_with_two_workers_as_with_one(project):
     """Episode seeds do not depend on which forked worker runs an episode, and the evaluate
     stage's file holds what the same rollouts give here."""
+    from balancebc import registry
     from balancebc.io.robomimic_hdf5 import env_args, open_dataset
     from balancebc.scenarios.rollout import rollouts
     from balancebc.scenarios.sim import POLICY_OBS_KEYS
@@ -88,7 +89,8 @@ def test_rollouts_give_the_same_outcomes_with_two_workers_as_with_one(project):
     files = {1.0: str(project / paths.checkpoint("pick", "natural", 0, 0))}
     horizon = tiny_params()["scenarios"]["pick"]["horizon"]
     regions = BEHAVIORS["pick"]
-    by_workers = {n: rollouts("robomimic_bc", files, env, regions, 2, 0, n, POLICY_OBS_KEYS, horizon)
+    policy = registry.SCENARIOS["pick"].policy
+    by_workers = {n: rollouts(policy, files, env, regions, 2, 0, n, POLICY_OBS_KEYS, horizon)
                   for n in (1, 2)}
     assert by_workers[1] == by_workers[2]
     stage = json.loads((project / paths.evaluation("pick", "natural", 0, 0)).read_text())["units"]
