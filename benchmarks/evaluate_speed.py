@@ -38,8 +38,8 @@ import yaml
 
 from balancebc import paths
 from balancebc.io.robomimic_hdf5 import env_args, open_dataset
-from balancebc.scenarios import sim
-from balancebc.scenarios.rollout import episode_seed
+from balancebc.sim import env as sim
+from balancebc.sim.rollout import episode_seed
 
 
 def scratch_project(project: Path, scenario: str, method: str, replicate: int, seed: int, workers: int) -> Path:
@@ -107,7 +107,7 @@ def in_process(project: Path, scenario: str, method: str, replicate: int, seed: 
     from balancebc import registry
     from balancebc.params import load
     from balancebc.scenarios.base import for_replicate
-    from balancebc.scenarios.rollout import rollouts
+    from balancebc.sim.rollout import rollouts
     params = load(str(project / "params.yaml"))
     spec = for_replicate(params["scenarios"][scenario], replicate)
     kind = registry.SCENARIOS[spec["kind"]]

@@ -33,7 +33,7 @@ def _record(spec, out, queue):
 def _rollout(labelled, keys, out, queue):
     from balancebc.io.robomimic_hdf5 import env_args, open_dataset, read_labelled
     from balancebc.policies.robomimic_bc import RobomimicBC
-    from balancebc.scenarios.rollout import rollouts
+    from balancebc.sim.rollout import rollouts
     behaviors = read_labelled(labelled).behaviors
     settings = {"steps": 5, "steps_per_epoch": 5, "batch_size": 8, "learning_rate": 1e-3, "hidden": [256, 256],
                 "lr_decay": None, "device": "cpu", "policy": {"algo": "bc", "config": {}}}
@@ -61,8 +61,8 @@ def main() -> None:
     import h5py
     import yaml
 
-    from balancebc.scenarios.sim import POLICY_OBS_KEYS
-    from balancebc.stages.label import ground_truth_labels, save
+    from balancebc.labels.assign import ground_truth_labels, save
+    from balancebc.sim.env import POLICY_OBS_KEYS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cameras", nargs="+", default=["agentview", "robot0_eye_in_hand"])
     ap.add_argument("--size", type=int, default=84)

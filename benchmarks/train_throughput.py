@@ -21,7 +21,7 @@ import numpy as np
 
 from balancebc.io.robomimic_hdf5 import read_labelled
 from balancebc.policies.robomimic_bc import RobomimicBC, make_config, make_dataset
-from balancebc.scenarios.sim import POLICY_OBS_KEYS
+from balancebc.sim.env import POLICY_OBS_KEYS
 
 ALGOS = ["bc", "bc_gmm", "bc_rnn", "bc_rnn_gmm", "bc_transformer"]
 SMALL_TRANSFORMER = {"algo.transformer.embed_dim": 64, "algo.transformer.num_layers": 2, "algo.transformer.num_heads": 4}

@@ -97,7 +97,7 @@ def complete(section: str, spec: dict) -> dict:
     """``spec`` (a scenario or a method) with the schema's defaults filled in, as the stages see it."""
     from balancebc.params import validate
     params = tiny_params()
-    params[section] = {"x": spec}
+    params[section] = {**params[section], "x": spec}
     return validate(params)[section]["x"]
 
 

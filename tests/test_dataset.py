@@ -7,9 +7,9 @@ import pytest
 
 from balancebc.errors import BalanceBCError
 from balancebc.io.robomimic_hdf5 import open_dataset
+from balancebc.labels.assign import ground_truth_labels
 from balancebc.policies.sampler import BehaviorSampler
-from balancebc.scenarios.sim import POLICY_OBS_KEYS, make_env
-from balancebc.stages.label import ground_truth_labels
+from balancebc.sim.env import POLICY_OBS_KEYS, make_env
 
 from conftest import make_dataset, tiny_params, within_binomial_error
 
@@ -104,8 +104,8 @@ def test_sampler_behaviors_follow_robomimic_indexing(tiny_dataset, tmp_path, seq
     from robomimic.utils.dataset import SequenceDataset
 
     from balancebc.io.robomimic_hdf5 import read_labelled
+    from balancebc.labels.assign import save
     from balancebc.policies.robomimic_bc import sequence_behaviors
-    from balancebc.stages.label import save
     labels = ground_truth_labels(str(tiny_dataset), BEHAVIORS)
     save(labels, str(tiny_dataset), str(tmp_path / "labels.json"), str(tmp_path / "labelled.hdf5"))
     labelled = read_labelled(tmp_path / "labelled.hdf5")

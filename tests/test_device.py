@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from balancebc.errors import BalanceBCError
+from balancebc.labels.assign import ground_truth_labels, save
 from balancebc.policies.robomimic_bc import RobomimicBC, train_device
-from balancebc.scenarios.sim import POLICY_OBS_KEYS
-from balancebc.stages.label import ground_truth_labels, save
+from balancebc.sim.env import POLICY_OBS_KEYS
 
 BEHAVIORS = ["left", "middle", "right"]
 NO_GPU = "no CUDA device here (torch.cuda.is_available() is False): the GPU path is not tested"

@@ -3,8 +3,9 @@ ground truth by the adjusted Rand index."""
 import numpy as np
 import pytest
 
-from balancebc.scenarios.sim import POLICY_OBS_KEYS
-from balancebc.stages.label import demo_features, discovered_labels, ground_truth_labels
+from balancebc.labels.assign import discovered_labels, ground_truth_labels
+from balancebc.labels.discover import demo_features
+from balancebc.sim.env import POLICY_OBS_KEYS
 
 from conftest import complete, make_dataset
 

@@ -12,8 +12,8 @@ from balancebc.balance.solve import solve_weights
 from balancebc.errors import BalanceBCError
 from balancebc.io import behavior_data
 from balancebc.io.behavior_data import BehaviorData, Split
+from balancebc.labels.assign import ground_truth_labels, save
 from balancebc.scenarios import gaussian
-from balancebc.stages.label import ground_truth_labels, save
 
 FULL_BATCH = {"hidden": [], "steps": 2000, "lr": 0.01, "batch_per_behavior": None, "split": "train"}
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from balancebc import registry
-from balancebc.scenarios import sim
-from balancebc.scenarios.multitask_expert import TaskExpert
+from balancebc.sim import env as sim
+from balancebc.sim.multitask_expert import TaskExpert
 
 from conftest import make_project, run, tiny_params
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from balancebc import registry
-from balancebc.scenarios import sim
-from balancebc.scenarios.pick_expert import RegionExpert
+from balancebc.sim import env as sim
+from balancebc.sim.pick_expert import RegionExpert
 
 from conftest import tiny_params
 

@@ -82,8 +82,8 @@ def test_rollouts_give_the_same_outcomes_with_two_workers_as_with_one(project):
     stage's file holds what the same rollouts give here."""
     from balancebc import registry
     from balancebc.io.robomimic_hdf5 import env_args, open_dataset
-    from balancebc.scenarios.rollout import rollouts
-    from balancebc.scenarios.sim import POLICY_OBS_KEYS
+    from balancebc.sim.env import POLICY_OBS_KEYS
+    from balancebc.sim.rollout import rollouts
     with open_dataset(project / paths.dataset("pick", 0)) as f:
         env = env_args(f)
     files = {1.0: str(project / paths.checkpoint("pick", "natural", 0, 0))}

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from balancebc.errors import BalanceBCError
+from balancebc.labels.assign import ground_truth_labels, save
 from balancebc.policies.robomimic_bc import ALGOS, RobomimicBC, make_config
-from balancebc.scenarios.sim import POLICY_OBS_KEYS
-from balancebc.stages.label import ground_truth_labels, save
+from balancebc.sim.env import POLICY_OBS_KEYS
 
 BEHAVIORS = ["left", "middle", "right"]
 SMALL = {  # robomimic's sequence models, shrunk to train in seconds

@@ -1,4 +1,4 @@
-"""balancebc.stats on simulated Bernoulli rollouts with a known structure: success probability
+"""balancebc.analysis.stats on simulated Bernoulli rollouts with a known structure: success probability
 expit(b0 + method effect + u_replicate + v_policy), u ~ N(0, 0.3), v ~ N(0, 0.8) (SDs)."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 from scipy.special import expit
 
-from balancebc.stats import compare, format_design, holm, mixed_logit, rm_anova, verdict
+from balancebc.analysis.stats import compare, format_design, holm, mixed_logit, rm_anova, verdict
 
 SD_U, SD_V = 0.3, 0.8
 

@@ -74,6 +74,9 @@ def validate(params: dict, source: str = "params") -> dict:
     # an if/then failure repeats its inner errors: keep the innermost ones
     messages = [_describe(leaf) for error in errors for leaf in (error.context or [error])]
     if not errors:
+        if params["analysis"]["baseline"] not in params["methods"]:
+            messages.append(f"analysis.baseline: {params['analysis']['baseline']!r} is not one of the methods "
+                            f"{list(params['methods'])}; expected the method each report compares the others with")
         for name, scenario in params["scenarios"].items():
             messages += [f"scenarios.{name}.{m}" for m in registry.SCENARIOS[scenario["kind"]].check(scenario)]
     if messages:

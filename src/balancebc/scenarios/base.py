@@ -133,4 +133,6 @@ class ScenarioKind:
         """Scenario-specific offline measurements: (per behavior, overall)."""
         return {}, {}
 
-    paper_table: dict | None = None  # a paper's published weights to print beside ours
+    # a paper's published weights to print beside ours: {"caption", "behaviors" (the paper's
+    # behavior names, in its columns' order), "rows": {method: {"weights", "losses"}}}
+    paper_table: dict | None = None

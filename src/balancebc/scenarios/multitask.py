@@ -4,9 +4,9 @@ counts. Success is reported per task."""
 from __future__ import annotations
 
 from balancebc import registry
-from balancebc.scenarios import sim
 from balancebc.scenarios.base import BALANCED, SIMULATED, Rollouts, ScenarioKind, demo_counts
-from balancebc.scenarios.record import record_dataset
+from balancebc.sim import env as sim
+from balancebc.sim.record import record_dataset
 
 
 class Multitask(ScenarioKind):
@@ -43,7 +43,7 @@ class Multitask(ScenarioKind):
         return record_dataset(self, scenario, out)
 
     def env_args(self, scenario: dict) -> dict:
-        from balancebc.scenarios.multitask_env import ENV_NAME
+        from balancebc.sim.multitask_env import ENV_NAME
         fixed = {"cube_b_at": scenario["cube_b_at"]} if "cube_b_at" in scenario else {}
         return sim.env_args(ENV_NAME, scenario["horizon"], **fixed)
 
@@ -52,7 +52,7 @@ class Multitask(ScenarioKind):
         return [(t, t, None) for t, n in demo_counts(scenario).items() for _ in range(n)]
 
     def make_expert(self, unit: str, sloppiness: None, seed: int):
-        from balancebc.scenarios.multitask_expert import TaskExpert
+        from balancebc.sim.multitask_expert import TaskExpert
         return TaskExpert(unit)
 
 

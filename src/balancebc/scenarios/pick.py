@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from balancebc import registry
-from balancebc.scenarios import sim
 from balancebc.scenarios.base import BALANCED, SIMULATED, Rollouts, ScenarioKind, demo_counts
-from balancebc.scenarios.record import record_dataset
+from balancebc.sim import env as sim
+from balancebc.sim.record import record_dataset
 
 
 class Pick(ScenarioKind):
@@ -44,7 +44,7 @@ class Pick(ScenarioKind):
 
     def env_args(self, scenario: dict) -> dict:
         """robomimic ``env_args``: enough to re-create the environment (regions included)."""
-        from balancebc.scenarios.pick_env import ENV_NAME
+        from balancebc.sim.pick_env import ENV_NAME
         return sim.env_args(ENV_NAME, scenario["horizon"], regions=scenario["regions"])
 
     def demo_plan(self, scenario: dict) -> list[tuple[str, str, dict | None]]:
@@ -54,7 +54,7 @@ class Pick(ScenarioKind):
 
     def make_expert(self, unit: str, sloppiness: dict | None, seed: int):
         """The region expert; ``sloppiness`` (a scenario's ``suboptimal`` parameters) makes it sloppy."""
-        from balancebc.scenarios.pick_expert import RegionExpert, SloppyExpert
+        from balancebc.sim.pick_expert import RegionExpert, SloppyExpert
         if sloppiness:
             return SloppyExpert(sloppiness["style"], sloppiness, np.random.default_rng(seed))
         return RegionExpert()

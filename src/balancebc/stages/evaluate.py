@@ -15,7 +15,7 @@ from balancebc.io.robomimic_hdf5 import env_args, open_dataset, read_labelled
 from balancebc.io.weights_file import WeightsFile
 from balancebc.policies.base import curve_steps
 from balancebc.scenarios.base import Rollouts, for_replicate
-from balancebc.scenarios.rollout import rollouts
+from balancebc.sim.rollout import rollouts
 
 
 def _judge(kind, spec, how, env, checkpoints, labelled, weights_file, settings, seed, run) -> tuple[dict, dict]:

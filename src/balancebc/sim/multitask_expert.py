@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from balancebc.scenarios.pick_expert import POS_GAIN, RegionExpert
+from balancebc.sim.pick_expert import POS_GAIN, RegionExpert
 
 CARRY = 0.03        # cube A's clearance above cube B's top while carrying: low enough that
                     # the carry never passes for `lift` (cube A stays below LIFT_HEIGHT)

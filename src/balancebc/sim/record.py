@@ -14,7 +14,7 @@ from tqdm import tqdm
 from balancebc import registry
 from balancebc.errors import BalanceBCError
 from balancebc.io.robomimic_hdf5 import split_train_valid, write_dataset
-from balancebc.scenarios import sim
+from balancebc.sim import env as sim
 
 MAX_ATTEMPTS = 5
 _worker = {}

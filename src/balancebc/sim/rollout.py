@@ -17,7 +17,7 @@ import torch
 from tqdm import tqdm
 
 from balancebc import registry
-from balancebc.scenarios import sim
+from balancebc.sim import env as sim
 
 _worker = {}
 

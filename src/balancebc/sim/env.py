@@ -54,8 +54,8 @@ def make_env(args: dict, seed: int = 0, images: bool = False):
         os.environ.setdefault("MUJOCO_GL", "egl")
     import robosuite as suite
 
-    import balancebc.scenarios.multitask_env  # noqa: F401
-    import balancebc.scenarios.pick_env  # noqa: F401
+    import balancebc.sim.multitask_env  # noqa: F401
+    import balancebc.sim.pick_env  # noqa: F401
     kwargs = {**args["env_kwargs"], "has_renderer": False}
     if not images:
         kwargs.update(has_offscreen_renderer=False, use_camera_obs=False)
