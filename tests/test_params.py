@@ -10,8 +10,11 @@ from conftest import REPO, run, tiny_params
 
 
 def test_default_and_tiny_params_are_valid():
-    load(REPO / "params.yaml")
-    validate(tiny_params())
+    """Both load, and come back with the schema's defaults filled in."""
+    for params in (load(REPO / "params.yaml"), validate(tiny_params())):
+        assert params["analysis"]["baseline"] in params["methods"]
+        assert params["analysis"]["claims"], "the default claims were not filled in"
+        assert all("kind" in m for m in params["methods"].values())
 
 
 @pytest.mark.parametrize("mutate, expected", [

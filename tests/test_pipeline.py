@@ -159,30 +159,27 @@ def _snakemake_jobs(text: str) -> set:
     return jobs
 
 
-def test_changing_one_method_reruns_only_its_jobs(project):
+def test_changing_one_method_reruns_only_its_jobs(project, tmp_path):
     """After a change of one method's params, Snakemake's dry run names exactly that
     method's jobs, the reports and the claims, and DVC's status the stages that read the
     changed params (its weights stages, the reports, the claims); DVC finds the train and
     evaluate stages changed once their inputs are (tests/test_handover.py has DVC rerun such
     a change; the tiny run itself runs every one of these jobs)."""
+    import shutil
+    project = shutil.copytree(project, tmp_path / "copy", symlinks=True)  # edits here leave the shared run alone
     run("dvc commit --force", project)  # record what Snakemake built as DVC's lock
     assert "up to date" in run("dvc status", project).stdout
-    original = (project / "params.yaml").read_text()
-    params = yaml.safe_load(original)
+    params = yaml.safe_load((project / "params.yaml").read_text())
     params["methods"]["temperature_warm"]["tau_end"] = 3.0
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    try:
-        expected_rules, expected_stages = {("claims", ())}, {"claims"}
-        for sc in SCENARIOS:
-            expected_rules |= {("report", (sc,))} | {(stage, tuple(sorted((sc, "temperature_warm", str(r), str(s)))))
-                                                     for stage in ("weights", "train", "evaluate") for r, s in POLICIES}
-            expected_stages |= {f"report@{sc}"} | {f"weights@{sc}-{r}-temperature_warm-{s}" for r, s in POLICIES}
-        proc = run("snakemake -n --cores 2", project)
-        assert _snakemake_jobs(proc.stdout + proc.stderr) == expected_rules
-        assert set(json.loads(run("dvc status --json", project).stdout)) == expected_stages
-    finally:
-        (project / "params.yaml").write_text(original)  # the session's tiny run serves later tests
-    assert "up to date" in run("dvc status", project).stdout
+    expected_rules, expected_stages = {("claims", ())}, {"claims"}
+    for sc in SCENARIOS:
+        expected_rules |= {("report", (sc,))} | {(stage, tuple(sorted((sc, "temperature_warm", str(r), str(s)))))
+                                                 for stage in ("weights", "train", "evaluate") for r, s in POLICIES}
+        expected_stages |= {f"report@{sc}"} | {f"weights@{sc}-{r}-temperature_warm-{s}" for r, s in POLICIES}
+    proc = run("snakemake -n --cores 2", project)
+    assert _snakemake_jobs(proc.stdout + proc.stderr) == expected_rules
+    assert set(json.loads(run("dvc status --json", project).stdout)) == expected_stages
 
 
 @pytest.fixture(scope="module")
