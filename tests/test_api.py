@@ -1,5 +1,5 @@
 """The public API (balancebc.solve_weights, load_behavior_data, BehaviorSampler.from_weights)
-and the weights exported for other trainers: the README's example runs as written, the API
+and the weights exported for other trainers: the documentation's example runs as written, the API
 gives the weights the pipeline's stage wrote, and each exported file reproduces w_k."""
 import json
 import re
@@ -31,15 +31,15 @@ def gaussian(tmp_path_factory):
     return out
 
 
-def readme_example() -> str:
-    text = (REPO / "README.md").read_text()
-    section = text[text.index("## Weights for your own trainer"):]
+def docs_example() -> str:
+    """The example of the documentation's page on the API and the exports."""
+    section = (REPO / "docs" / "exports.md").read_text()
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
 
 @pytest.mark.slow  # solves DRO with its default settings on a simulated dataset
-def test_readme_example_runs_as_written(tiny_dataset, tmp_path):
-    code = readme_example()
+def test_the_docs_example_runs_as_written(tiny_dataset, tmp_path):
+    code = docs_example()
     assert len(code.strip().splitlines()) < 20
     shutil.copy(tiny_dataset, tmp_path / "demos.hdf5")
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=900)
