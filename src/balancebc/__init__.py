@@ -1,6 +1,6 @@
 """balancebc: behavior cloning from imbalanced demonstrations, as a reproducible pipeline.
 
-Its weights for any trainer (README: Weights for your own trainer)::
+Its weights for any trainer (docs: Weights for your own trainer)::
 
     weights = balancebc.solve_weights({"kind": "dro", "reference": "metagrad"}, "demos.hdf5", ["left", "right"])
     data = balancebc.load_behavior_data("demos.hdf5", ["left", "right"]).train

@@ -1,4 +1,4 @@
-"""A solved weights file, written for trainers outside the pipeline (README: Weights for your
+"""A solved weights file, written for trainers outside the pipeline (docs: Weights for your
 own trainer). Each file says the same thing, that a sample of behavior k is drawn with
 probability p_k = w_k / n_k (n_k: the behavior's training samples):
 
