@@ -122,3 +122,16 @@ def within_binomial_error(draws: np.ndarray, expected: np.ndarray, sigmas: float
     n = len(draws)
     shares = np.bincount(draws, minlength=len(expected)) / n
     return bool(np.all(np.abs(shares - expected) <= sigmas * np.sqrt(expected * (1 - expected) / n) + 1e-12))
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's headless Chromium, installed here (as root, with apt) when missing."""
+    found = shutil.which("chromium")
+    if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        run("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "
+            "chromium", ".", check=False, timeout=600)
+        found = shutil.which("chromium")
+    if found is None:
+        pytest.skip("Debian's chromium is not installed and cannot be installed here (needs root and apt-get)")
+    return found

@@ -3,7 +3,6 @@ anchor, a docstring mkdocstrings cannot read), then every page opened in headles
 Chromium: it loads, its images decode and every internal link reaches a page that exists
 (and, with a fragment, an element of that id)."""
 import os
-import shutil
 from urllib.parse import urldefrag, urlparse
 
 import pytest
@@ -18,18 +17,6 @@ def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
     run(f"mkdocs build --strict --site-dir {out}", REPO, env={"NO_MKDOCS_2_WARNING": "1"})
     return out
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    found = shutil.which("chromium")
-    if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
-        run("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "
-            "chromium", ".", check=False, timeout=600)
-        found = shutil.which("chromium")
-    if found is None:
-        pytest.skip("Debian's chromium is not installed and cannot be installed here (needs root and apt-get)")
-    return found
 
 
 def test_every_page_link_and_image_of_the_site_resolves(site, chromium):

@@ -182,21 +182,6 @@ def test_changing_one_method_reruns_only_its_jobs(project, tmp_path):
     assert set(json.loads(run("dvc status --json", project).stdout)) == expected_stages
 
 
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    """Debian's headless Chromium, installed here (as root, with apt) when missing."""
-    import os
-    import shutil
-    found = shutil.which("chromium")
-    if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
-        run("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "
-            "chromium", ".", check=False, timeout=600)
-        found = shutil.which("chromium")
-    if found is None:
-        pytest.skip("Debian's chromium is not installed and cannot be installed here (needs root and apt-get)")
-    return found
-
-
 def test_snakemake_html_report_shows_every_figure_and_table(project, chromium, tmp_path):
     """`snakemake --report` writes one self-contained page; opened in headless Chromium, each
     scenario lists its figures and tables, and each one shows: an image that decoded, or
