@@ -4,6 +4,7 @@ the compact weights record (``weights.csv``) and one HTML page of the Markdown t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -37,26 +38,27 @@ class Results:
     def fmt(self) -> str:
         return "{:.2f}" if self.rollouts else "{:.4f}"
 
-    @property
+    @cached_property
     def end(self) -> list[dict]:
         return [r for r in self.rows if r["fraction"] == 1.0]
 
-    @property
+    @cached_property
     def units(self) -> list[str]:
         return list(dict.fromkeys(r["unit"] for r in self.end))
 
-    @property
+    @cached_property
     def methods(self) -> list[str]:
         return list(dict.fromkeys(r["method"] for r in self.end))
 
-    @property
+    @cached_property
     def others(self) -> list[str]:
         """The methods compared with the baseline."""
         return [m for m in self.methods if m != self.analysis["baseline"]]
 
-    @property
-    def header(self) -> list[str]:
-        return ["| method | " + " | ".join(self.units) + " |\n|---|" + "---|" * len(self.units)]
+    @cached_property
+    def header(self) -> str:
+        """The head of a table with a row per method and a column per unit."""
+        return "| method | " + " | ".join(self.units) + " |\n|---|" + "---|" * len(self.units)
 
 
 def results_markdown(res: Results) -> str:
@@ -74,7 +76,7 @@ def _means(res: Results) -> list[str]:
     return [f"# {res.scenario}: {LABELS[res.metric]} per {res.unit_kind} at the end of training", "",
             f"Mean ± sd over {d['policies']} policies per method ({stats.format_design(d['replicates'], d['seeds'])})"
             + (f", {d['episodes']} episodes per {res.unit_kind} each." if res.rollouts else ".")
-            + (f" Policy: {d['policy']}." if d.get("policy") else ""), "", *res.header] + [
+            + (f" Policy: {d['policy']}." if d.get("policy") else ""), "", res.header] + [
         f"| {m} | " + " | ".join(f"{res.fmt.format(cell[m, u]['mean'])} ± {res.fmt.format(cell[m, u]['sd'])}"
                                  for u in res.units) + " |" for m in res.methods]
 
@@ -86,7 +88,7 @@ def _against_baseline(res: Results) -> list[str]:
     out = ["", f"## Against `{baseline}`", "",
            f"Effect (method − {baseline}) with its 95% CI, from per-policy values paired by replicate and seed; "
            f"p Holm-corrected over the {len(res.tests)} comparisons of this table; † marks p < {alpha}."
-           + (f" ≈ marks equivalence within ±{margin} (TOST, p < {alpha})." if res.rollouts else ""), "", *res.header]
+           + (f" ≈ marks equivalence within ±{margin} (TOST, p < {alpha})." if res.rollouts else ""), "", res.header]
     by = {(t["method"], t["unit"]): t for t in res.tests}
     out += [f"| {m} | " + " | ".join(_test_cell(by[m, u], res.rollouts, alpha, fmt) for u in res.units) + " |"
             for m in res.others]
@@ -115,7 +117,7 @@ def _mixed_model(res: Results) -> list[str]:
            f"Log-odds against {res.analysis['baseline']} ± posterior sd. Descriptive only: the variational posterior "
            "sds are too small (with no true effect its z-test rejected 0.40 of the time at a nominal 0.05, "
            "tests/test_stats.py), so no p-values are shown; the tests are the paired comparisons above.",
-           "", *res.header]
+           "", res.header]
     for m in res.others:
         cells = [res.fits.get(u, {}).get("methods", {}).get(m) for u in res.units]
         out.append(f"| {m} | " + " | ".join("—" if c is None else f"{c['log_odds']:+.2f} ± {c['sd']:.2f}"

@@ -27,8 +27,9 @@ def read_records(scenarios) -> dict[str, claims.Record]:
 def evaluate_claims(params: dict) -> list[dict]:
     """The claims table's rows for this run's params and records."""
     analysis = params["analysis"]
-    return claims.evaluate(analysis["claims"], read_records(params["scenarios"]), list(params["methods"]),
-                           params["checkpoints"], analysis)
+    named = {cell.split("/")[0] for claim in analysis["claims"].values() for cell in (claim["treated"], claim["control"])}
+    return claims.evaluate(analysis["claims"], read_records([s for s in params["scenarios"] if s in named]),
+                           list(params["methods"]), params["checkpoints"], analysis)
 
 
 def run(params: dict) -> None:
