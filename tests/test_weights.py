@@ -6,6 +6,7 @@ from balancebc.balance.methods.base import Problem
 from balancebc.balance.methods.temperature import temperature_at
 from balancebc.errors import BalanceBCError
 from balancebc.io.robomimic_hdf5 import Labelled
+from balancebc.io.weights_file import WeightsFile
 from balancebc.policies.sampler import BehaviorSampler, per_sample_probabilities
 
 from conftest import complete, within_binomial_error
@@ -64,16 +65,31 @@ def test_solve_records_counts_weights_and_trace():
     assert out.counts == COUNTS and out.scheduled
     assert out.schedule[0]["weights"] == pytest.approx(weights_at({"kind": "natural"}, COUNTS))
     assert out.weights == pytest.approx(weights_at({"kind": "temperature", "tau": 5.0}, COUNTS))
-    # training reads the schedule back at any progress, not only at the recorded points
-    method = registry.METHODS["temperature"]
-    assert method.at_progress(out, 0.25) == pytest.approx(
-        weights_at({"kind": "temperature", "tau": temperature_at(out.spec, 0.25)}, COUNTS))
+    # training reads the schedule back: at a recorded point, its entry; between two, the earlier one
+    assert [e["progress"] for e in out.schedule] == pytest.approx(np.linspace(0, 1, 101))
+    at_quarter = weights_at({"kind": "temperature", "tau": temperature_at(out.spec, 0.25)}, COUNTS)
+    assert out.at_progress(0.25) == pytest.approx(at_quarter)
+    assert out.at_progress(0.2549) == out.at_progress(0.25) != out.at_progress(0.26)
+    assert out.at_progress(1.0) == out.weights
+
+
+def test_training_follows_the_weights_files_schedule_not_the_methods_formula(tmp_path):
+    """The schedule in the file is the one source: edit it, and the sampler follows the edit."""
+    out = solve("warm", {"kind": "temperature", "tau": 1.0, "tau_end": 5.0, "schedule": "cosine"},
+                {"a": 90, "b": 10})
+    for entry in out.schedule:  # the rare behavior first, then the common one: no temperature gives this
+        entry["weights"] = {"a": 0.0, "b": 1.0} if entry["progress"] < 0.5 else {"a": 1.0, "b": 0.0}
+    out.write(tmp_path / "weights.json")
+    read = WeightsFile.read(tmp_path / "weights.json")
+    behavior = np.array([0] * 90 + [1] * 10)
+    draws = behavior[list(BehaviorSampler.from_weights(read, behavior, batch_size=8, steps=200))].reshape(200, 8)
+    assert (draws[:100] == 1).all() and (draws[100:] == 0).all()
 
 
 def test_fixed_weights_are_the_given_ones_normalised():
     out = solve("hand", {"kind": "fixed", "weights": {"left": 1, "middle": 1, "right": 2}}, COUNTS)
     assert out.weights == pytest.approx({"left": 0.25, "middle": 0.25, "right": 0.5}) and not out.scheduled
-    assert registry.METHODS["fixed"].at_progress(out, 0.3) == out.weights
+    assert out.at_progress(0.3) == out.weights
     with pytest.raises(BalanceBCError, match=r"methods.hand.weights: expected one weight per behavior"):
         solve("hand", {"kind": "fixed", "weights": {"left": 1, "right": 2}}, COUNTS)
     with pytest.raises(BalanceBCError, match="at least one weight must be positive"):

@@ -2,6 +2,7 @@
 what training, evaluation and the report read. One shape for every method."""
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from dataclasses import dataclass, field
 
@@ -22,6 +23,12 @@ class WeightsFile:
     @property
     def scheduled(self) -> bool:
         return len(self.schedule) > 1
+
+    def at_progress(self, progress: float) -> dict[str, float]:
+        """The weights training uses from ``progress`` ∈ [0, 1] of its budget on: the schedule's
+        last entry at or before it (the schedule is the one source; training never recomputes it)."""
+        points = [entry["progress"] for entry in self.schedule]
+        return self.schedule[max(0, bisect.bisect_right(points, progress + 1e-9) - 1)]["weights"]
 
     @property
     def reference_losses(self) -> dict[str, float] | None:

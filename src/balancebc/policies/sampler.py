@@ -57,15 +57,14 @@ class BehaviorSampler(Sampler[int]):
         """The sampler of a solved weights file (``balancebc.solve_weights``), following a
         scheduled method's weights over the ``steps``; ``sample_behavior[i]`` is the index,
         in ``weights.behaviors``, of sample i's behavior."""
-        from balancebc import registry
-        method = registry.METHODS[weights.spec["kind"]]
-        return cls(np.asarray(sample_behavior), weights.behaviors, lambda progress: method.at_progress(weights, progress),
-                   batch_size, steps, seed, steps_per_pass)
+        return cls(np.asarray(sample_behavior), weights.behaviors, weights.at_progress, batch_size, steps, seed,
+                   steps_per_pass)
 
     def refresh(self) -> None:
-        """The weights of the current block of ``every`` steps, taken at its first step."""
+        """The weights of the current block of ``every`` steps, taken at its first step's
+        fraction of the budget (0, 0.01, 0.02, ... when ``steps`` is a multiple of 100)."""
         start = self.step - self.step % self.every
-        self.weights = self.weights_at(start / max(self.steps - 1, 1))
+        self.weights = self.weights_at(start / self.steps)
         self.probabilities = torch.as_tensor(per_sample_probabilities(self.sample_behavior, self.weights,
                                                                       self.behaviors))
 

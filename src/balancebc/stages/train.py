@@ -24,7 +24,6 @@ def run(params: dict, scenario: str, replicate: int, method: str, seed: int) -> 
     open_dataset(labelled).close()  # a clear error for a missing file
     verify_hdf5(paths.dataset(scenario, replicate), paths.labelled(scenario, replicate))
     weights = WeightsFile.read(paths.weights(scenario, method, replicate, seed))
-    schedule = registry.METHODS[weights.spec["kind"]]
     settings = kind.train_settings(params, spec)
     steps = curve_steps(settings, params["checkpoints"])
     files = paths.checkpoints(scenario, method, replicate, seed, list(steps))
@@ -36,7 +35,7 @@ def run(params: dict, scenario: str, replicate: int, method: str, seed: int) -> 
             tags={"stage": "train", "method": method, "replicate": replicate, "seed": seed, "scenario": scenario}) as run:
         started, rows = time.time(), itertools.count()
         history = registry.POLICIES[kind.policy].train(
-            labelled, weights.behaviors, lambda progress: schedule.at_progress(weights, progress), settings,
+            labelled, weights.behaviors, weights.at_progress, settings,
             seed, kind.policy_obs_keys(spec), {steps[f]: files[f] for f in steps},
             on_epoch=lambda row: run.log_metrics(_metrics(row), next(rows)))  # live, row by row
         log = Path(paths.train_log(scenario, method, replicate, seed))

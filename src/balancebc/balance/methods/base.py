@@ -10,7 +10,7 @@ import numpy as np
 from balancebc.io.robomimic_hdf5 import Labelled
 from balancebc.io.weights_file import WeightsFile
 
-TRACE_POINTS = 101  # where a scheduled method's weights are recorded: every 1% of training, as the sampler uses them
+TRACE_POINTS = 101  # a scheduled method's weights at every 1% of training: the sampler's refresh points (policies.sampler)
 
 
 @dataclass
@@ -51,12 +51,6 @@ class WeightingMethod:
                            weights=self.weights_at(spec, counts, 1.0),
                            schedule=[{"progress": float(t), "weights": self.weights_at(spec, counts, t)}
                                      for t in points])
-
-    def at_progress(self, weights: WeightsFile, progress: float) -> dict[str, float]:
-        """The weights a solved weights file prescribes at ``progress`` ∈ [0, 1] of training."""
-        if weights.scheduled:
-            return self.weights_at(weights.spec, weights.counts, progress)
-        return weights.weights
 
     def note(self, files: list[WeightsFile]) -> str:
         """A few words for the report's weights table, over the seeds' files."""
