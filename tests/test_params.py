@@ -34,6 +34,48 @@ def test_invalid_params_name_the_key(mutate, expected):
     assert expected in str(err.value)
 
 
+def test_every_params_file_in_the_repository_is_valid():
+    """A schema change that breaks one of the studies' params files fails here, not minutes into its run."""
+    files = sorted(REPO.glob("params*.yaml"))
+    assert len(files) >= 6
+    for path in files:
+        assert load(path)["scenarios"], path
+
+
+@pytest.mark.parametrize("mutate, expected", [
+    # fixed weights that name a behavior the scenario does not have (the weights stage's message)
+    (lambda p: p["methods"].update(hand={"kind": "fixed", "weights": {"left": 1, "middle": 1, "rihgt": 2}}),
+     "methods.hand.weights: expected one weight per behavior ['left', 'middle', 'right'], "
+     "got ['left', 'middle', 'rihgt'] (scenario pick)"),
+    # a typo in a robomimic config key, resolved against robomimic's own config (the train stage's message)
+    (lambda p: p["policy"].update(algo="bc_rnn", config={"algo.rnn.horizonn": 10}),
+     "policy.config.algo.rnn.horizonn: 'algo.rnn.horizonn' is not a key of robomimic's bc config "
+     "(no 'algo.rnn.horizonn'; expected one of"),
+    # a checkpoint to start from that does not exist
+    (lambda p: p["train"].update(init="runs/old/model.pth"), "train.init: runs/old/model.pth: checkpoint not found"),
+])
+def test_check_params_rejects_what_a_later_stage_would(tmp_path, mutate, expected):
+    """What the weights or train stage would stop on, minutes in, is an error before anything runs."""
+    params = copy.deepcopy(tiny_params())
+    mutate(params)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    proc = run("balancebc check-params", tmp_path, check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert expected in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
+
+
+def test_check_params_accepts_the_same_inputs_spelled_right(tmp_path):
+    params = copy.deepcopy(tiny_params())
+    params["scenarios"] = {"pick": params["scenarios"]["pick"]}  # fixed weights name one scenario's behaviors
+    params["methods"]["hand"] = {"kind": "fixed", "weights": {"left": 1, "middle": 1, "right": 2}}
+    params["policy"] = {"algo": "bc_rnn", "config": {"algo.rnn.horizon": 10}}
+    (tmp_path / "model.pth").write_bytes(b"")
+    params["train"]["init"] = "model.pth"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    run("balancebc check-params", tmp_path)
+
+
 def test_cli_reports_invalid_params_without_traceback_and_writes_nothing(tmp_path):
     params = tiny_params()
     params["scenarios"]["pick"]["demos"]["right"] = -1

@@ -78,10 +78,25 @@ def validate(params: dict, source: str = "params") -> dict:
             messages.append(f"analysis.baseline: {params['analysis']['baseline']!r} is not one of the methods "
                             f"{list(params['methods'])}; expected the method each report compares the others with")
         for name, scenario in params["scenarios"].items():
-            messages += [f"scenarios.{name}.{m}" for m in registry.SCENARIOS[scenario["kind"]].check(scenario)]
+            messages += _scenario_problems(params, name, scenario)
     if messages:
         raise BalanceBCError(f"{source}: invalid parameters:\n  " + "\n  ".join(dict.fromkeys(messages)))
     return params
+
+
+def _scenario_problems(params: dict, name: str, scenario: dict) -> list[str]:
+    """What the later stages would reject in one scenario and its runs, found before any
+    of them runs: the kind's own checks, the files it imports, each method's entry against
+    the behaviors (where params name them) and the policy's training settings."""
+    kind = registry.SCENARIOS[scenario["kind"]]
+    problems = [f"scenarios.{name}.{m}" for m in kind.check(scenario)]
+    problems += [f"scenarios.{name}: {path}: not found; expected the dataset the scenario imports"
+                 for path in kind.inputs(scenario) if not Path(path).exists()]
+    behaviors = kind.known_behaviors(scenario)
+    if behaviors:
+        problems += [f"{problem} (scenario {name})" for method, spec in params["methods"].items()
+                     for problem in registry.METHODS[spec["kind"]].check(method, spec, behaviors)]
+    return problems + registry.POLICIES[kind.policy].check(kind.train_settings(params, scenario))
 
 
 def complete_method(spec: dict, source: str = "method") -> dict:

@@ -23,6 +23,11 @@ def curve_steps(settings: dict, fractions: list[float]) -> dict[float, int]:
 class Policy:
     name: str = ""
 
+    def check(self, settings: dict) -> list[str]:
+        """Problems with the training ``settings`` (``ScenarioKind.train_settings``) that
+        training would stop on, found without data or training (``check-params``)."""
+        return []
+
     def train(self, labelled: str, behaviors: list[str], weights_at: Callable[[float], dict],
               settings: dict, seed: int, obs_keys: list[str], checkpoints: dict[int, str | Path],
               on_epoch: Callable[[dict], None] = lambda row: None) -> list[dict]:

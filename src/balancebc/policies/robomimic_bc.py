@@ -277,6 +277,18 @@ class ProcessedObs:
 class RobomimicBC(Policy):
     name = "robomimic_bc"
 
+    def check(self, settings):
+        problems = []
+        if settings.get("init") and not Path(settings["init"]).is_file():
+            problems.append(f"train.init: {settings['init']}: checkpoint not found; expected a robomimic "
+                            "checkpoint (a model.pth of an earlier run, or your own)")
+        if settings["policy"].get("config") or settings["device"] == "cuda":
+            try:  # the config keys resolved against robomimic's own config classes
+                make_config("check.hdf5", [], settings, seed=0)
+            except BalanceBCError as exc:
+                problems.append(str(exc))
+        return problems
+
     def train(self, labelled, behaviors, weights_at, settings, seed, obs_keys, checkpoints, on_epoch=lambda row: None):
         import robomimic.utils.file_utils as FileUtils
         import robomimic.utils.obs_utils as ObsUtils

@@ -107,6 +107,11 @@ class ScenarioKind:
         """The behaviors the weights balance: filter keys of the dataset (``masks``: its filter keys)."""
         raise NotImplementedError
 
+    def known_behaviors(self, scenario: dict) -> list[str] | None:
+        """The behaviors where params alone name them; None where only the data will tell
+        (an import without a ``behaviors`` grouping, or discovered behaviors)."""
+        return None if "discover" in scenario else self.behaviors(scenario, []) or None
+
     def make_dataset(self, scenario: dict, out: str) -> dict[str, int]:
         """Write the scenario's robomimic file to ``out``; returns demos per behavior.
         Simulated kinds do it with ``record.record_dataset``, which asks them for

@@ -40,6 +40,11 @@ class WeightingMethod:
         """The weights of the behaviors at ``progress`` ∈ [0, 1] of training (closed-form methods)."""
         raise NotImplementedError
 
+    def check(self, method: str, spec: dict, behaviors: list[str]) -> list[str]:
+        """Problems with the entry ``method`` for a scenario of these ``behaviors`` that
+        solving would stop on, found before any data exists (``check-params``)."""
+        return []
+
     def scheduled(self, spec: dict) -> bool:
         """Whether the weights change over training."""
         return False

@@ -21,13 +21,19 @@ class Fixed(WeightingMethod):
     def weights_at(self, spec, counts, progress=1.0):
         return normalised(list(counts), np.array([spec["weights"][k] for k in counts], dtype=float))
 
-    def solve(self, method, spec, problem):
-        given, behaviors = spec["weights"], sorted(problem.counts)
-        if sorted(given) != behaviors:
-            raise BalanceBCError(f"methods.{method}.weights: expected one weight per behavior {behaviors}, "
-                                 f"got {sorted(given)}")
+    def check(self, method, spec, behaviors):
+        given, problems = spec["weights"], []
+        if sorted(given) != sorted(behaviors):
+            problems.append(f"methods.{method}.weights: expected one weight per behavior {sorted(behaviors)}, "
+                            f"got {sorted(given)}")
         if sum(given.values()) <= 0:
-            raise BalanceBCError(f"methods.{method}.weights: at least one weight must be positive")
+            problems.append(f"methods.{method}.weights: at least one weight must be positive")
+        return problems
+
+    def solve(self, method, spec, problem):
+        problems = self.check(method, spec, list(problem.counts))
+        if problems:
+            raise BalanceBCError("; ".join(problems))
         return super().solve(method, spec, problem)
 
 
