@@ -7,9 +7,8 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-# BALANCEBC_PARAMS picks another parameter file (e.g. params_paper.yaml); the jobs' own
-# `balancebc` commands read the same variable.
-configfile: os.environ.get("BALANCEBC_PARAMS", "params.yaml")
+# A study's params are an overlay over these: snakemake --configfile params_claims.yaml
+configfile: "params.yaml"
 
 
 report: "workflow/report/workflow.rst"

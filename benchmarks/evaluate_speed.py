@@ -105,11 +105,11 @@ def bare_loop(env, runs: list[tuple[str, int, int]], actions: dict) -> float:
 def in_process(project: Path, scenario: str, method: str, replicate: int, seed: int, workers: int) -> float:
     """Wall time of the evaluation's rollouts called here: environment, checkpoints, episodes."""
     from balancebc import registry
-    from balancebc.params import load
+    from balancebc.params import all_scenarios, load
     from balancebc.scenarios.base import for_replicate
     from balancebc.sim.rollout import rollouts
     params = load(str(project / "params.yaml"))
-    spec = for_replicate(params["scenarios"][scenario], replicate)
+    spec = for_replicate(all_scenarios(params)[scenario], replicate)
     kind = registry.SCENARIOS[spec["kind"]]
     with open_dataset(project / paths.dataset(scenario, replicate)) as f:
         env = env_args(f)

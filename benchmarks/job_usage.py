@@ -16,7 +16,7 @@ import statistics
 import sys
 from pathlib import Path
 
-import yaml
+from balancebc.params import compose
 
 
 def _number(row: dict, key: str) -> float:
@@ -40,7 +40,7 @@ def usage(root: Path) -> dict[str, dict]:
 
 def main() -> int:
     root = Path.cwd()
-    params = yaml.safe_load((root / os.environ.get("BALANCEBC_PARAMS", "params.yaml")).read_text())
+    params = compose(*os.environ.get("BALANCEBC_PARAMS", "params.yaml").split(os.pathsep))
     stages = usage(root)
     if not stages:
         print("no logs/*/**/*.benchmark.tsv here: run the pipeline with Snakemake first", file=sys.stderr)

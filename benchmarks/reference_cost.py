@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from balancebc import registry
-from balancebc.params import load
+from balancebc.params import all_scenarios, load
 
 BIN = Path(sys.executable).parent
 
@@ -53,7 +53,7 @@ def main() -> None:
         run("weights", base)
         train = [run("train", base) for _ in range(args.repeats)]
         t_train = statistics.median(train)
-        scenario = params["scenarios"][args.scenario]
+        scenario = all_scenarios(params)[args.scenario]
         steps = registry.SCENARIOS[scenario["kind"]].train_settings(params, scenario)["steps"]
         print(f"{args.scenario}: train stage ({base}, {steps} steps): median {t_train:.1f} s CPU "
               f"over {args.repeats} runs {[round(t, 1) for t in train]}")

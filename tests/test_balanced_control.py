@@ -75,11 +75,11 @@ def test_balanced_must_be_a_boolean():
 
 
 def test_default_params_have_the_balanced_control_of_pick():
-    raw = yaml.safe_load((REPO / "params.yaml").read_text())["scenarios"]
-    assert raw["pick_balanced"] == {**raw["pick"], "balanced": True}
-    assert "balanced" not in raw["pick"]
-    scenarios = load(REPO / "params.yaml")["scenarios"]
-    pick, control = scenarios["pick"], scenarios["pick_balanced"]
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    assert raw["controls"]["pick_balanced"] == {**raw["scenarios"]["pick"], "balanced": True}
+    assert "balanced" not in raw["scenarios"]["pick"]
+    params = load(REPO / "params.yaml")
+    pick, control = params["scenarios"]["pick"], params["controls"]["pick_balanced"]
     assert {k: v for k, v in control.items() if k != "balanced"} == {k: v for k, v in pick.items() if k != "balanced"}
     assert (pick["balanced"], control["balanced"]) == (False, True)
     assert demo_counts(control) == {"left": 28, "middle": 28, "right": 28}

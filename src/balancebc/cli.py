@@ -40,21 +40,31 @@ class _Tee:
 
 
 def _require(params: dict, args) -> None:
-    for name, options in (("scenario", params["scenarios"]), ("replicate", params["replicates"]),
-                          ("method", params["methods"]), ("seed", params["seeds"])):
+    from balancebc.params import all_scenarios, methods_of
+    scenario = getattr(args, "scenario", None)
+    for name, options in (("scenario", all_scenarios(params)), ("replicate", params["replicates"]),
+                          ("method", methods_of(params, scenario) if scenario else params["methods"]),
+                          ("seed", params["seeds"])):
         value = getattr(args, name, None)
         if value is not None and value not in options:
-            raise BalanceBCError(f"--{name} {value!r}: not in {args.params} {name}s "
+            raise BalanceBCError(f"--{name} {value!r}: not in {' + '.join(args.params)} {name}s "
                                  f"(expected one of {sorted(options)})")
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="balancebc", description=__doc__)
     sub = p.add_subparsers(dest="stage", required=True)
-    for name, needs in {"check-params": [], "sync-tracking": [], **STAGES}.items():
+    for name, needs in {"check-params": [], "sync-tracking": [], "overrides": [], **STAGES}.items():
         s = sub.add_parser(name)
-        s.add_argument("--params", default=os.environ.get("BALANCEBC_PARAMS", "params.yaml"),
-                       help="parameter file (default: $BALANCEBC_PARAMS, else params.yaml)")
+        if name == "overrides":
+            s.description = ("Print an overlay's differences from the params as DVC --set-param "
+                             "arguments, one per line: balancebc overrides params_claims.yaml | "
+                             "xargs -d '\\n' dvc exp run --name claims")
+            s.add_argument("overlays", nargs="+", metavar="OVERLAY")
+        s.add_argument("--params", action="append", metavar="FILE",
+                       help="parameter file; again for each overlay over it, e.g. --params params.yaml "
+                            "--params params_claims.yaml (default: $BALANCEBC_PARAMS, files separated "
+                            f"by {os.pathsep!r}, else params.yaml)")
         for arg in needs:
             s.add_argument(f"--{arg}", required=True, type=int if arg in ("seed", "replicate") else str)
     return p
@@ -62,12 +72,20 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    args.params = args.params or os.environ.get("BALANCEBC_PARAMS", "params.yaml").split(os.pathsep)
     from balancebc.params import load
     log_file = None
     try:
-        params = load(args.params)
+        params = load(*args.params)
+        if args.stage == "overrides":
+            from balancebc.params import compose, overrides
+            base = compose(*args.params)
+            load(*args.params, *args.overlays)  # a study that would not run is an error here
+            for override in overrides(base, compose(*args.params, *args.overlays)):
+                print(f"--set-param={override}")
+            return 0
         if args.stage == "check-params":
-            print(f"{args.params}: valid")
+            print(f"{' + '.join(args.params)}: valid")
             return 0
         if args.stage == "sync-tracking":  # runs recorded while the MLflow store was unreachable
             from balancebc import tracking

@@ -121,14 +121,15 @@ def benchmark(stage: str, scenario: str, replicate=None, method: str | None = No
 
 
 # The params.yaml keys each stage's jobs depend on ({scenario} and {method} stand for the
-# job's): the Snakefile's rules declare them as params (common.smk's depends_on) and
-# dvc.yaml lists them; tests/test_dag.py keeps the two equal.
+# job's, {section} for where its scenario is defined: scenarios or controls): the
+# Snakefile's rules declare them as params (common.smk's depends_on) and dvc.yaml lists
+# them; tests/test_dag.py keeps the two equal.
 PARAMS_DEPS = {
-    "generate": ["scenarios.{scenario}"],
-    "label": ["scenarios.{scenario}"],
+    "generate": ["{section}.{scenario}"],
+    "label": ["{section}.{scenario}"],
     "weights": ["methods.{method}"],
-    "train": ["train", "policy", "scenarios.{scenario}", "checkpoints"],
-    "evaluate": ["evaluate", "scenarios.{scenario}", "checkpoints"],
+    "train": ["train", "policy", "{section}.{scenario}", "checkpoints"],
+    "evaluate": ["evaluate", "{section}.{scenario}", "checkpoints"],
     "report": ["methods", "seeds", "replicates", "checkpoints", "analysis"],
     "claims": ["analysis", "methods", "seeds", "replicates", "checkpoints"],
 }

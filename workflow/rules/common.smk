@@ -1,5 +1,6 @@
 # Shared by all rules: the validated config (defaults filled in), the path conventions of
 # the package, and the input functions.
+import copy
 import os
 import sys
 import time
@@ -7,15 +8,18 @@ import uuid
 
 from balancebc import paths, registry, tracking
 from balancebc.errors import BalanceBCError
-from balancebc.params import validate
+from balancebc.params import all_scenarios, methods_of, section, snapshot, validate
 
+# The jobs' own `balancebc` commands read the config this run has: params.yaml, or its
+# composition with --configfile overlays and --config values (written under .balancebc/).
+PARAMS_FILE = snapshot(copy.deepcopy(config))
+os.environ.update(BALANCEBC_PARAMS=PARAMS_FILE)
 try:
-    validate(config, os.environ.get("BALANCEBC_PARAMS", "params.yaml"))
+    validate(config, PARAMS_FILE)
 except BalanceBCError as exc:
     sys.exit(str(exc))
 
-SCENARIOS = list(config["scenarios"])
-METHODS = list(config["methods"])
+SCENARIOS = list(all_scenarios(config))  # the controls too (trained with the baseline alone)
 SEEDS = list(config["seeds"])
 REPLICATES = list(config["replicates"])
 # a policy's checkpoints along its training budget (the learning curve): model.pth at the end
@@ -39,18 +43,20 @@ def depends_on(stage):
 
     def value(key):
         def lookup(wildcards):
-            node = config
-            for part in key.format(**dict(wildcards.items())).split("."):
+            node, job = config, dict(wildcards.items())
+            if "scenario" in job:
+                job["section"] = section(config, job["scenario"])
+            for part in key.format(**job).split("."):
                 node = node[part]
             return node
 
         return lookup
 
-    return {key.split(".")[0]: value(key) for key in paths.PARAMS_DEPS[stage]}
+    return {key.split(".")[0].strip("{}"): value(key) for key in paths.PARAMS_DEPS[stage]}
 
 
 def scenario_params(wildcards):
-    return config["scenarios"][wildcards.scenario]
+    return all_scenarios(config)[wildcards.scenario]
 
 
 def scenario_kind(wildcards):
@@ -63,9 +69,10 @@ def imported_source(wildcards):
 
 
 def every_policy(path):
-    """An input function: ``path(scenario, method, replicate, seed)`` of every method,
-    dataset replicate and seed."""
-    return lambda wildcards: [path(wildcards.scenario, m, r, s) for m in METHODS for r in REPLICATES for s in SEEDS]
+    """An input function: ``path(scenario, method, replicate, seed)`` of each method the
+    scenario trains (a control: the baseline alone), dataset replicate and seed."""
+    return lambda wildcards: [path(wildcards.scenario, m, r, s) for m in methods_of(config, wildcards.scenario)
+                              for r in REPLICATES for s in SEEDS]
 
 
 

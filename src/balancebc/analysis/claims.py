@@ -38,16 +38,16 @@ class Record:
         return v.set_index(["replicate", "seed"])["value"] if len(v) else None
 
 
-def evaluate(claims: dict, records: dict[str, Record], methods: list[str], checkpoints: list[float],
+def evaluate(claims: dict, records: dict[str, Record], methods: dict[str, list[str]], checkpoints: list[float],
              analysis: dict) -> list[dict]:
     """One row per claim, unit and checkpoint, with its test and verdict (``records``: the
-    run's scenarios that have a record; ``methods``: the run's methods)."""
+    run's scenarios that have a record; ``methods``: each scenario's methods)."""
     rows = []
     for name, claim in claims.items():
         cells = [tuple(claim[arm].split("/")) for arm in ("treated", "control")]
         base = {"claim": name, "paper": claim["paper"], "treated": claim["treated"], "control": claim["control"],
                 "expect": claim["expect"], "metric": claim["metric"]}
-        if any(s not in records or m not in methods for s, m in cells):
+        if any(s not in records or m not in methods.get(s, []) for s, m in cells):
             rows.append({**base, "unit": ", ".join(claim["units"]), "fraction": None, "verdict": "not run"})
             continue
         (ts, tm), (cs, cm) = cells

@@ -9,6 +9,7 @@ from balancebc import paths
 from balancebc.analysis import claims
 from balancebc.io import outcomes as outcomes_io
 from balancebc.io.atomic import write_text
+from balancebc.params import all_scenarios, methods_of
 
 
 def read_records(scenarios) -> dict[str, claims.Record]:
@@ -28,8 +29,9 @@ def evaluate_claims(params: dict) -> list[dict]:
     """The claims table's rows for this run's params and records."""
     analysis = params["analysis"]
     named = {cell.split("/")[0] for claim in analysis["claims"].values() for cell in (claim["treated"], claim["control"])}
-    return claims.evaluate(analysis["claims"], read_records([s for s in params["scenarios"] if s in named]),
-                           list(params["methods"]), params["checkpoints"], analysis)
+    scenarios = [s for s in all_scenarios(params) if s in named]
+    return claims.evaluate(analysis["claims"], read_records(scenarios), {s: methods_of(params, s) for s in scenarios},
+                           params["checkpoints"], analysis)
 
 
 def run(params: dict) -> None:

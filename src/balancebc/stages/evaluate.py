@@ -13,6 +13,7 @@ from balancebc.io.atomic import write_json
 from balancebc.io.integrity import verify_checkpoint, verify_hdf5
 from balancebc.io.robomimic_hdf5 import env_args, open_dataset, read_labelled
 from balancebc.io.weights_file import WeightsFile
+from balancebc.params import all_scenarios
 from balancebc.policies.base import curve_steps
 from balancebc.scenarios.base import Rollouts, for_replicate
 from balancebc.sim.rollout import rollouts
@@ -48,7 +49,7 @@ def _require_heldout(labelled: str, spec: dict) -> None:
 
 
 def run(params: dict, scenario: str, replicate: int, method: str, seed: int) -> None:
-    spec, settings = for_replicate(params["scenarios"][scenario], replicate), params["evaluate"]
+    spec, settings = for_replicate(all_scenarios(params)[scenario], replicate), params["evaluate"]
     kind = registry.SCENARIOS[spec["kind"]]
     with open_dataset(paths.dataset(scenario, replicate)) as f:  # a clear error for a missing or corrupt file
         env = env_args(f)

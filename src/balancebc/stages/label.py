@@ -11,11 +11,12 @@ from balancebc import paths, registry
 from balancebc.io.integrity import verify_hdf5
 from balancebc.io.robomimic_hdf5 import open_dataset, read_masks
 from balancebc.labels.assign import discovered_labels, ground_truth_labels, save
+from balancebc.params import all_scenarios
 from balancebc.scenarios.base import for_replicate
 
 
 def run(params: dict, scenario: str, replicate: int) -> None:
-    spec, dataset = for_replicate(params["scenarios"][scenario], replicate), paths.dataset(scenario, replicate)
+    spec, dataset = for_replicate(all_scenarios(params)[scenario], replicate), paths.dataset(scenario, replicate)
     kind = registry.SCENARIOS[spec["kind"]]
     with open_dataset(dataset) as f:
         masks = read_masks(f)

@@ -16,6 +16,7 @@ from balancebc.analysis import figures, summary, tables
 from balancebc.io import outcomes as outcomes_io
 from balancebc.io.atomic import read_json, write_json, write_text
 from balancebc.io.weights_file import WeightsFile
+from balancebc.params import all_scenarios, methods_of
 
 
 def design(params: dict, scenario: dict, outcomes) -> dict:
@@ -32,8 +33,8 @@ def design(params: dict, scenario: dict, outcomes) -> dict:
 
 def report(name: str, params: dict) -> list[str]:
     """Write the scenario's report files from its evaluations and weights files."""
-    methods, replicates, seeds = list(params["methods"]), params["replicates"], params["seeds"]
-    analysis, scenario = params["analysis"], params["scenarios"][name]
+    methods, replicates, seeds = methods_of(params, name), params["replicates"], params["seeds"]
+    analysis, scenario = params["analysis"], all_scenarios(params)[name]
     outcomes, unit_kind, metric = outcomes_io.from_evaluations(name, methods, replicates, seeds)
     weights = {m: {(r, s): WeightsFile.read(paths.weights(name, m, r, s)) for r in replicates for s in seeds}
                for m in methods}

@@ -13,12 +13,13 @@ from balancebc.io.atomic import write_json
 from balancebc.io.integrity import verify_hdf5
 from balancebc.io.robomimic_hdf5 import open_dataset
 from balancebc.io.weights_file import WeightsFile
+from balancebc.params import all_scenarios
 from balancebc.policies.base import curve_steps
 from balancebc.scenarios.base import for_replicate
 
 
 def run(params: dict, scenario: str, replicate: int, method: str, seed: int) -> None:
-    spec = for_replicate(params["scenarios"][scenario], replicate)
+    spec = for_replicate(all_scenarios(params)[scenario], replicate)
     kind = registry.SCENARIOS[spec["kind"]]
     labelled = paths.labelled(scenario, replicate)
     open_dataset(labelled).close()  # a clear error for a missing file

@@ -8,11 +8,12 @@ from balancebc.balance.solve import solve_weights
 from balancebc.io.export import export_weights
 from balancebc.io.integrity import verify_hdf5
 from balancebc.io.robomimic_hdf5 import read_labelled
+from balancebc.params import all_scenarios
 from balancebc.scenarios.base import for_replicate
 
 
 def run(params: dict, scenario: str, replicate: int, method: str, seed: int) -> None:
-    spec, scenario_spec = params["methods"][method], for_replicate(params["scenarios"][scenario], replicate)
+    spec, scenario_spec = params["methods"][method], for_replicate(all_scenarios(params)[scenario], replicate)
     kind = registry.SCENARIOS[scenario_spec["kind"]]
     verify_hdf5(paths.dataset(scenario, replicate), paths.labelled(scenario, replicate))
     labelled = read_labelled(paths.labelled(scenario, replicate))
