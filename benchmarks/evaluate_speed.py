@@ -159,6 +159,7 @@ def main() -> None:
     print(f"evaluate job, 1 worker    {eval_rate:7.1f} steps/s   ratio {eval_rate / bare_rate:.2f} (target >= 0.9)")
     print(f"evaluate job, {args.workers} workers   {steps / med[args.workers]:7.1f} steps/s   speed-up "
           f"{med[1] / med[args.workers]:.2f} (target >= {0.85 * args.workers:.2f}); same outcomes as 1 worker: {same}")
+    print(f"start-up and wind-down of a job (1 worker: job - in-process rollouts) {med[1] - inner[1]:.1f} s")
     print(f"rollouts in-process, 1    {steps / inner[1]:7.1f} steps/s   ratio {steps / inner[1] / bare_rate:.2f}")
     print(f"rollouts in-process, {args.workers}    {steps / inner[args.workers]:7.1f} steps/s   speed-up "
           f"{inner[1] / inner[args.workers]:.2f}")

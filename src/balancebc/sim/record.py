@@ -25,8 +25,10 @@ def demo_seed(base: int, behavior_index: int, demo_index: int, attempt: int) -> 
 
 
 def _init_worker(args: dict, kind: str, obs_keys: list[str]) -> None:
-    _worker.update(env=sim.make_env(args, images=any(map(sim.is_image, obs_keys))), kind=registry.SCENARIOS[kind],
-                   obs_keys=obs_keys)
+    images = any(map(sim.is_image, obs_keys))
+    if images or "env" not in _worker:  # without cameras the workers inherit the parent's environment
+        _worker["env"] = sim.make_env(args, images=images)
+    _worker.update(kind=registry.SCENARIOS[kind], obs_keys=obs_keys)
 
 
 def _record(task: tuple) -> tuple:
@@ -52,6 +54,9 @@ def record_dataset(kind, scenario: dict, out: str) -> dict[str, int]:
         tasks.append((item, seeds, scenario["horizon"]))
     demos_by_task = {}
     ctx = mp.get_context("fork")  # the workers inherit the loaded libraries (robosuite, MuJoCo)
+    _worker.clear()
+    if not any(map(sim.is_image, kind.policy_obs_keys(scenario))):  # one environment for the job, made before the fork
+        _worker["env"] = sim.make_env(args)
     with ctx.Pool(scenario["workers"], initializer=_init_worker,
                   initargs=(args, kind.name, kind.policy_obs_keys(scenario))) as pool:
         for task, demo in tqdm(pool.imap_unordered(_record, tasks), total=len(tasks), desc="generate",

@@ -3,7 +3,9 @@ environment without units, N episodes of its task).
 
 The environment is re-created from the dataset's ``env_args`` (with the block in the
 region); success is robosuite's own ``_check_success``. Episodes are spread over worker
-processes, forked once the policy is loaded (one worker: in this process); episode i of
+processes, forked once the policy and the environment are made (one worker: in this
+process), so a job makes one environment; with cameras each worker makes its own, since a
+rendering context does not survive a fork. Episode i of
 region k always gets the same seed (for the scene and for the policy's own sampling),
 whichever worker runs it; the policy's recurrent state or frame history starts afresh
 every episode.
@@ -73,11 +75,14 @@ def rollouts(policy: str, checkpoints: dict, env_args: dict, regions: list[str] 
              for k, r in enumerate(units) for i in range(episodes)]
     outcome = {}
     _load_policy(policy, str(next(iter(checkpoints.values()))), obs_keys)
-    if workers == 1:
+    images = any(map(sim.is_image, obs_keys))
+    if workers == 1 or not images:  # the job's one environment, which forked workers inherit a copy of
         _make_env(env_args, obs_keys)
+    if workers == 1:
         runs = map(_rollout, tasks)
-    else:  # forked workers inherit the loaded libraries and policy; each makes its own environment
-        pool = mp.get_context("fork").Pool(workers, initializer=_make_env, initargs=(env_args, obs_keys))
+    else:  # forked workers inherit the libraries, the policy and (without cameras) the environment
+        pool = mp.get_context("fork").Pool(workers, initializer=_make_env if images else None,
+                                           initargs=(env_args, obs_keys) if images else ())
         runs = pool.imap_unordered(_rollout, tasks)
     try:
         for task, success, steps in tqdm(runs, total=len(tasks), desc="evaluate", mininterval=10):
