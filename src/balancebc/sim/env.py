@@ -1,5 +1,5 @@
-"""What every simulated scenario shares: the robosuite environment re-created from a
-dataset's ``env_args``, the observations policies see, seeded resets, and one scripted
+"""What every simulated scenario shares: the environment (robosuite's, or CALVIN's
+calvin_env) re-created from a dataset's ``env_args``, the observations policies see, seeded resets, and one scripted
 demonstration recorded in robomimic's layout. Environments expose ``select(unit)`` (the
 region or task of the next resets) and ``reseed(seed)``."""
 from __future__ import annotations
@@ -10,6 +10,7 @@ import numpy as np
 
 from balancebc.errors import BalanceBCError
 from balancebc.io.robomimic_hdf5 import Demo
+from balancebc.sim import calvin_env
 
 POLICY_OBS_KEYS = ["robot0_eef_pos", "robot0_eef_quat", "robot0_gripper_qpos", "object"]
 CONTROL_FREQ = 20
@@ -38,7 +39,7 @@ def env_args(env_name: str, horizon: int, **env_specific) -> dict:
 def with_cameras(args: dict, cameras: list[str] | None, size: int = 84) -> dict:
     """``args`` with robosuite's offscreen cameras ``cameras`` rendering ``size`` × ``size``
     RGB images (observations ``<camera>_image``); unchanged without cameras."""
-    if not cameras:
+    if not cameras or args.get("type") == calvin_env.TYPE:  # CALVIN's env_args name their cameras themselves
         return args
     return {**args, "env_kwargs": {**args["env_kwargs"], "has_offscreen_renderer": True, "use_camera_obs": True,
                                    "camera_names": list(cameras), "camera_heights": size, "camera_widths": size,
@@ -49,7 +50,10 @@ def make_env(args: dict, seed: int = 0, images: bool = False):
     """Create the robosuite environment that ``args`` (a dataset's ``env_args``) describes,
     rendering its cameras offscreen only with ``images`` (MuJoCo's ``MUJOCO_GL``, default
     EGL, with Mesa's software renderer on a machine without a GPU); balancebc's
-    environments register with robosuite on import."""
+    environments register with robosuite on import. CALVIN's env_args make a
+    :class:`~balancebc.sim.calvin_env.CalvinEnv`."""
+    if args.get("type") == calvin_env.TYPE:
+        return calvin_env.make_env(args, images=images)
     if images:
         os.environ.setdefault("MUJOCO_GL", "egl")
     import robosuite as suite
@@ -78,6 +82,12 @@ def policy_obs(obs: dict, keys: list[str] = POLICY_OBS_KEYS) -> dict[str, np.nda
             for k in keys}
 
 
+def observe(env, obs: dict, keys: list[str]) -> dict[str, np.ndarray]:
+    """What a policy sees of ``obs``: the environment's own ``policy_obs`` where it has one
+    (CALVIN's), else robosuite's (:func:`policy_obs`)."""
+    return env.policy_obs(obs, keys) if hasattr(env, "policy_obs") else policy_obs(obs, keys)
+
+
 def reseed(env, seed: int) -> None:
     """Seed the object placement of the next resets (robosuite's samplers keep their own rng)."""
     if hasattr(env, "reseed"):
@@ -101,13 +111,13 @@ def record_demo(env, unit: str, seed: int, horizon: int, expert, behavior: str |
     obs = env.reset()
     steps = {"obs": [], "next_obs": [], "actions": [], "states": [], "rewards": []}
     for _ in range(horizon):
-        steps["states"].append(env.sim.get_state().flatten())
-        steps["obs"].append(policy_obs(obs, obs_keys))
+        steps["states"].append(env.flat_state() if hasattr(env, "flat_state") else env.sim.get_state().flatten())
+        steps["obs"].append(observe(env, obs, obs_keys))
         action = expert.act(obs)
         obs, reward, _, _ = env.step(action)
         steps["actions"].append(action)
         steps["rewards"].append(reward)
-        steps["next_obs"].append(policy_obs(obs, obs_keys))
+        steps["next_obs"].append(observe(env, obs, obs_keys))
         if env._check_success():
             break
     else:
@@ -118,5 +128,5 @@ def record_demo(env, unit: str, seed: int, horizon: int, expert, behavior: str |
     stack = lambda seq: {k: np.array([o[k] for o in seq]) for k in seq[0]}  # noqa: E731
     return Demo(actions=np.array(steps["actions"]), states=np.array(steps["states"]),
                 rewards=np.array(steps["rewards"]), dones=dones, obs=stack(steps["obs"]),
-                next_obs=stack(steps["next_obs"]), model_file=env.sim.model.get_xml(),
+                next_obs=stack(steps["next_obs"]), model_file=env.sim.model.get_xml() if hasattr(env, "sim") else "",
                 attrs={"behavior": behavior or unit, "unit": unit, "seed": seed})

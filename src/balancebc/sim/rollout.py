@@ -59,7 +59,7 @@ def _rollout(task: tuple) -> tuple:
     obs = env.reset()
     policy.start_episode()
     for step in range(horizon):
-        obs, _, _, _ = env.step(policy(ob=sim.policy_obs(obs, _worker["obs_keys"])))
+        obs, _, _, _ = env.step(policy(ob=sim.observe(env, obs, _worker["obs_keys"])))
         if env._check_success():
             return task, True, step + 1
     return task, False, horizon
