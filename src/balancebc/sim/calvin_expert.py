@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from balancebc.sim.calvin_env import RED
+from balancebc.sim.calvin_env import DRAWER, RED
 
 POS_UNIT, ORN_UNIT = 0.02, 0.05  # metres / radians per unit of a relative action (calvin_env's robot config)
 OPEN, CLOSED = 1.0, -1.0
+GAIN = 0.5  # of the distance left, per step: calvin_env adds each action to a target pose the hand lags behind
+HANDLE_Y, HANDLE_Z = -0.25, 0.36         # the closed drawer's handle bar (x about 0.06-0.30)
+SLIDER_HANDLE = (0.04, 0.0, 0.50)        # the closed sliding door's handle
 
 
 def _wrap(angle: float) -> float:
@@ -23,13 +26,21 @@ def _wrap(angle: float) -> float:
 
 
 class WaypointExpert:
-    """Visits ``waypoints()`` in turn: (position, gripper, steps to hold once there)."""
+    """Visits ``waypoints(obs)`` in turn, each (position, gripper, steps to hold once
+    there); the waypoints are recomputed from every observation (a block that was nudged is
+    followed), and a waypoint not reached within ``patience`` steps is given up for the next."""
 
-    reach = 0.008  # metres: a waypoint is reached within this distance
+    reach = 0.01     # metres: a waypoint is reached within this distance
+    patience = 40    # steps
 
     def __init__(self, rng: np.random.Generator):
-        self.rng, self.plan, self.held, self.yaw = rng, None, 0, None
+        self.rng, self.phase, self.held, self.spent = rng, 0, 0, 0
         self.speed = rng.uniform(0.6, 1.0)
+        self.draws = self.draw(rng)
+
+    def draw(self, rng: np.random.Generator) -> dict:
+        """This demo's random offsets and pauses."""
+        return {}
 
     def waypoints(self, obs: dict) -> list[tuple[np.ndarray, float, int]]:
         raise NotImplementedError
@@ -39,63 +50,71 @@ class WaypointExpert:
 
     def act(self, obs: dict) -> np.ndarray:
         robot = obs["robot_obs"]
-        if self.plan is None:
-            self.plan = self.waypoints(obs)
-            self.yaw = self.target_yaw(obs, float(robot[5]))
-        position, gripper, hold = self.plan[0]
-        delta = position - robot[:3]
-        if np.linalg.norm(delta) < self.reach and len(self.plan) > 1:
-            self.held += 1
-            if self.held >= hold:
-                self.plan.pop(0)
-                self.held = 0
-        move = np.clip(delta / POS_UNIT, -self.speed, self.speed)
-        turn = np.clip(_wrap(self.yaw - float(robot[5])) / ORN_UNIT, -1.0, 1.0)
+        plan, yaw = self.waypoints(obs), self.target_yaw(obs, float(robot[5]))
+        position, gripper, hold = plan[min(self.phase, len(plan) - 1)]
+        delta, yaw_error = position - robot[:3], _wrap(yaw - float(robot[5]))
+        self.spent += 1
+        if self.phase < len(plan) - 1:
+            if np.linalg.norm(delta) < self.reach and abs(yaw_error) < 0.05:
+                self.held += 1
+            if self.held >= hold or self.spent >= self.patience:
+                self.phase, self.held, self.spent = self.phase + 1, 0, 0
+        move = np.clip(GAIN * delta / POS_UNIT, -self.speed, self.speed)
+        turn = np.clip(yaw_error / ORN_UNIT, -1.0, 1.0)
         return np.array([*move, 0.0, 0.0, turn, gripper])
 
 
 class LiftExpert(WaypointExpert):
     """Lift the red block: above it, down to it, close, lift."""
 
+    def draw(self, r):
+        return {"above": r.uniform(0.08, 0.12), "grasp": r.uniform(0.0, 0.01), "lift": r.uniform(0.10, 0.14),
+                "settle": int(r.integers(1, 4)), "close": int(r.integers(6, 10)), "jitter": r.normal(0, 0.004, 2)}
+
     def waypoints(self, obs):
-        block = obs["scene_obs"][RED:RED + 3].astype(float)
-        r = self.rng
-        above = block + [r.normal(0, 0.005), r.normal(0, 0.005), r.uniform(0.08, 0.12)]
-        grasp = block + [0.0, 0.0, r.uniform(-0.005, 0.005)]
-        lift = grasp + [0.0, 0.0, r.uniform(0.10, 0.14)]
-        return [(above, OPEN, 1), (grasp, OPEN, int(r.integers(1, 4))), (grasp, CLOSED, int(r.integers(6, 10))),
-                (lift, CLOSED, 1)]
+        d, block = self.draws, obs["scene_obs"][RED:RED + 3].astype(float)
+        if self.phase >= 2:  # once the fingers close, the block is in hand: hold the grasp point
+            block = self.grasped
+        else:
+            self.grasped = block.copy()
+        above = block + [*d["jitter"], d["above"]]
+        grasp = block + [0.0, 0.0, d["grasp"]]
+        return [(above, OPEN, 1), (grasp, OPEN, d["settle"]), (grasp, CLOSED, d["close"]),
+                (grasp + [0.0, 0.0, d["lift"]], CLOSED, 1)]
 
     def target_yaw(self, obs, tcp_yaw):
-        """The block's yaw plus a multiple of 90°, the one nearest the hand's (a box is
-        grasped across either side)."""
-        block_yaw = float(obs["scene_obs"][RED + 5])
-        options = [block_yaw + k * np.pi / 2 for k in range(-4, 5)]
-        return min(options, key=lambda a: abs(_wrap(a - tcp_yaw)))
+        """Across the block's short side: its yaw plus 90°, or minus, whichever is nearer the hand's."""
+        block_yaw = float(obs["scene_obs"][RED + 5]) + np.pi / 2
+        return min((block_yaw + k * np.pi for k in range(-2, 3)), key=lambda a: abs(_wrap(a - tcp_yaw)))
 
 
 class DrawerExpert(WaypointExpert):
     """Open the drawer: above its handle, down, close on it, pull towards the robot."""
 
+    def draw(self, r):
+        return {"x": r.uniform(0.12, 0.24), "above": r.uniform(0.08, 0.12), "pull": r.uniform(0.18, 0.22),
+                "settle": int(r.integers(1, 4)), "close": int(r.integers(6, 10))}
+
     def waypoints(self, obs):
-        r = self.rng
-        handle = np.array([r.uniform(0.12, 0.24), -0.25, 0.36])
-        above = handle + [0.0, 0.0, r.uniform(0.08, 0.12)]
-        pulled = handle + [0.0, -r.uniform(0.18, 0.22), 0.0]
-        return [(above, OPEN, 1), (handle, OPEN, int(r.integers(1, 4))), (handle, CLOSED, int(r.integers(6, 10))),
-                (pulled, CLOSED, 1)]
+        d = self.draws
+        handle = np.array([d["x"], HANDLE_Y - float(obs["scene_obs"][DRAWER]), HANDLE_Z])  # it moves with the drawer
+        return [(handle + [0.0, 0.0, d["above"]], OPEN, 1), (handle, OPEN, d["settle"]),
+                (handle, CLOSED, d["close"]), (np.array([d["x"], HANDLE_Y - d["pull"], HANDLE_Z]), CLOSED, 1)]
 
 
 class SliderExpert(WaypointExpert):
-    """Move the sliding door left: closed fingers beside its handle, pushed towards -x."""
+    """Move the sliding door left: closed fingers in front of it, beside its handle, then
+    pushed towards -x."""
+
+    def draw(self, r):
+        return {"side": r.uniform(0.02, 0.03), "z": r.uniform(-0.005, 0.005), "push": r.uniform(0.20, 0.24),
+                "settle": int(r.integers(1, 4))}
 
     def waypoints(self, obs):
-        r = self.rng
-        handle = np.array([0.04, 0.0, 0.50]) + [r.uniform(0.02, 0.03), 0.0, r.uniform(-0.005, 0.005)]
-        start = obs["robot_obs"][:3].astype(float)
-        over = np.array([handle[0], handle[1] - 0.08, max(start[2], handle[2] + 0.02)])
-        pushed = handle + [-r.uniform(0.20, 0.24), 0.0, 0.0]
-        return [(over, CLOSED, 1), (handle, CLOSED, int(r.integers(1, 4))), (pushed, CLOSED, 1)]
+        d = self.draws
+        beside = np.array([SLIDER_HANDLE[0] + d["side"], SLIDER_HANDLE[1], SLIDER_HANDLE[2] + d["z"]])
+        front = beside + [0.0, -0.08, 0.02]
+        return [(front, CLOSED, 1), (beside, CLOSED, d["settle"]), (beside - [d["push"], 0.0, 0.0], CLOSED, 1)]
 
 
 EXPERTS = {"lift": LiftExpert, "drawer": DrawerExpert, "slider": SliderExpert}
