@@ -9,5 +9,4 @@ per region. `calvin_pick` and `calvin_open` simulate in CALVIN's calvin_env (one
 per table area, or per task). `calvin`, `lerobot` and `robomimic` import data (balancebc.sources) instead of
 simulating it.
 """
-from balancebc.scenarios import (  # noqa: F401
-    calvin, calvin_open, calvin_pick, gaussian, lerobot, multitask, pick, pick_suboptimal, robomimic)
+from balancebc.scenarios import calvin, calvin_open, calvin_pick, gaussian, lerobot, multitask, pick, pick_suboptimal, robomimic  # noqa: F401
