@@ -32,6 +32,7 @@ INSTALL = ("calvin_env is not installed: run `bash scripts/setup.sh` (it install
 # red / blue / pink block (x, y, z, euler x, y, z each)
 SLIDER, DRAWER, BUTTON, SWITCH, BULB, LED = range(6)
 RED, BLUE, PINK = 6, 12, 18
+SCENE_OBS = 24
 SWITCH_ON = 0.08          # switch position (the bulb follows it: >= 0.06 at reset is on)
 BLOCK_Z = 0.46            # the table's top (scene configs' `surfaces.table`), where blocks rest
 # the blue and pink blocks wait on the table's left-hand shelf, out of the red block's way
@@ -95,7 +96,6 @@ class CalvinEnv:
         self.tasks = hydra.utils.instantiate(cfg.tasks)
         self.units, self.cameras = kwargs["units"], cameras
         self.unit, self.rng, self._start = next(iter(self.units)), np.random.default_rng(0), None
-        self._template = self.env.reset()["scene_obs"].copy()
 
     def select(self, unit: str | None) -> None:
         if unit is not None:
@@ -108,13 +108,12 @@ class CalvinEnv:
         """The selected unit's start: drawer and door closed, the bulb as the unit says (off
         otherwise), the red block in the unit's area (else at the table's middle), the other
         blocks parked on the shelf."""
-        spec, scene = self.units[self.unit], self._template.copy()
-        scene[[SLIDER, DRAWER, BUTTON, LED]] = 0.0
+        spec, scene = self.units[self.unit], np.zeros(SCENE_OBS)  # every entry is set below
         on = spec.get("light", 0)
         scene[SWITCH], scene[BULB] = (SWITCH_ON if on else 0.0), float(on)
         area = spec.get("block", {"x": [0.15, 0.15], "y": [-0.09, -0.09]})
         x, y = self.rng.uniform(*area["x"]), self.rng.uniform(*area["y"])
-        scene[RED:RED + 6] = [x, y, BLOCK_Z + 0.0, 0.0, 0.0, self.rng.uniform(-np.pi, np.pi)]
+        scene[RED:RED + 6] = [x, y, BLOCK_Z, 0.0, 0.0, self.rng.uniform(-np.pi, np.pi)]
         for index, (px, py) in PARKED.items():
             scene[index:index + 6] = [px, py, BLOCK_Z, 0.0, 0.0, 0.0]
         return scene
