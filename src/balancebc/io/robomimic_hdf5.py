@@ -101,8 +101,9 @@ def hdf5_writer(path: str | Path):
 
 
 def write_dataset(path: str | Path, demos: list[Demo], env_args: dict,
-                  masks: dict[str, list[str]]) -> None:
-    """Write ``demos`` as ``demo_0..`` with ``masks`` as filter keys, atomically; nothing
+                  masks: dict[str, list[str]], attrs: dict | None = None) -> None:
+    """Write ``demos`` as ``demo_0..`` with ``masks`` as filter keys (and ``attrs`` on
+    ``data`` beside robomimic's ``total`` and ``env_args``), atomically; nothing
     is written (an earlier file is left as it was) if any demo holds NaN or ±inf."""
     for i, demo in enumerate(demos):
         check_finite(f"{path}: data/{demo_name(i)}", demo_arrays(demo))
@@ -120,6 +121,8 @@ def write_dataset(path: str | Path, demos: list[Demo], env_args: dict,
             total += len(demo.actions)
         data.attrs["total"] = total
         data.attrs["env_args"] = json.dumps(env_args)
+        for key, value in (attrs or {}).items():
+            data.attrs[key] = value
         for name, members in masks.items():
             f.create_dataset(f"mask/{name}", data=np.array(members, dtype="S"), fletcher32=True)
 

@@ -17,8 +17,10 @@ from balancebc.sim.calvin_env import DRAWER, RED
 POS_UNIT, ORN_UNIT = 0.02, 0.05  # metres / radians per unit of a relative action (calvin_env's robot config)
 OPEN, CLOSED = 1.0, -1.0
 GAIN = 0.5  # of the distance left, per step: calvin_env adds each action to a target pose the hand lags behind
-HANDLE_Y, HANDLE_Z = -0.25, 0.36         # the closed drawer's handle bar (x about 0.06-0.30)
-SLIDER_HANDLE = (0.04, 0.0, 0.50)        # the closed sliding door's handle
+# scene D's handles, found by ray casts against calvin_env's table (metres, world frame):
+HANDLE_Y, HANDLE_Z = -0.25, 0.36   # the closed drawer's handle: a bar along x (0.07-0.30), y -0.26 to -0.24, z 0.34-0.38
+SLIDER_HANDLE = (0.04, -0.012, 0.52)  # the closed sliding door's handle: upright, x 0.02-0.06, its front at y -0.03;
+                                   # y 0.0 is the gap between it and the door's face (y 0.04 at this height)
 
 
 def _wrap(angle: float) -> float:
@@ -89,7 +91,9 @@ class LiftExpert(WaypointExpert):
 
 
 class DrawerExpert(WaypointExpert):
-    """Open the drawer: above its handle, down, close on it, pull towards the robot."""
+    """Open the drawer: above its handle bar, down with the fingers open around it, close on
+    it, pull towards the robot. The waypoints follow the handle as the drawer moves, so the
+    drawer is often open (by the oracle) before the fingers close."""
 
     def draw(self, r):
         return {"x": r.uniform(0.12, 0.24), "above": r.uniform(0.08, 0.12), "pull": r.uniform(0.18, 0.22),
@@ -103,11 +107,11 @@ class DrawerExpert(WaypointExpert):
 
 
 class SliderExpert(WaypointExpert):
-    """Move the sliding door left: closed fingers in front of it, beside its handle, then
-    pushed towards -x."""
+    """Move the sliding door left: closed fingers in front of the door, into the gap on the
+    right of its handle, then pushed towards -x (the door slides along -x)."""
 
     def draw(self, r):
-        return {"side": r.uniform(0.02, 0.03), "z": r.uniform(-0.005, 0.005), "push": r.uniform(0.20, 0.24),
+        return {"side": r.uniform(0.045, 0.055), "z": r.uniform(-0.01, 0.01), "push": r.uniform(0.20, 0.24),
                 "settle": int(r.integers(1, 4))}
 
     def waypoints(self, obs):

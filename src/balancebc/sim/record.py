@@ -6,6 +6,7 @@ retried with the next seed; only successful demos are kept.
 """
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 
 import numpy as np
@@ -32,18 +33,20 @@ def _init_worker(args: dict, kind: str, obs_keys: list[str]) -> None:
 
 
 def _record(task: tuple) -> tuple:
+    """(task, the first successful demo or None, the tries it took)."""
     (behavior, unit, sloppiness), seeds, horizon = task
-    for seed in seeds:
+    for tries, seed in enumerate(seeds, 1):
         expert = _worker["kind"].make_expert(unit, sloppiness, seed)
         demo = sim.record_demo(_worker["env"], unit, seed, horizon, expert, behavior, _worker["obs_keys"])
         if demo is not None:
-            return task, demo
-    return task, None
+            return task, demo, tries
+    return task, None, len(seeds)
 
 
 def record_dataset(kind, scenario: dict, out: str) -> dict[str, int]:
     """Record ``kind.demo_plan(scenario)`` with ``kind.make_expert`` in ``kind.env_args(scenario)``
-    (with the scenario's ``cameras``, their images too)."""
+    (with the scenario's ``cameras``, their images too). The file's ``data`` attribute
+    ``generation`` (JSON) records the expert's tries and successes per behavior."""
     args = sim.with_cameras(kind.env_args(scenario), scenario.get("cameras"), scenario.get("image_size", 84))
     names = kind.behaviors(scenario, [])
     tasks, index_in_behavior = [], {b: 0 for b in names}
@@ -52,15 +55,16 @@ def record_dataset(kind, scenario: dict, out: str) -> dict[str, int]:
         j, index_in_behavior[b] = index_in_behavior[b], index_in_behavior[b] + 1
         seeds = [demo_seed(scenario["seed"], names.index(b), j, a) for a in range(MAX_ATTEMPTS)]
         tasks.append((item, seeds, scenario["horizon"]))
-    demos_by_task = {}
+    demos_by_task, tries = {}, {b: 0 for b in names}
     ctx = mp.get_context("fork")  # the workers inherit the loaded libraries (robosuite, MuJoCo)
     _worker.clear()
     if not any(map(sim.is_image, kind.policy_obs_keys(scenario))):  # one environment for the job, made before the fork
         _worker["env"] = sim.make_env(args)
     with ctx.Pool(scenario["workers"], initializer=_init_worker,
                   initargs=(args, kind.name, kind.policy_obs_keys(scenario))) as pool:
-        for task, demo in tqdm(pool.imap_unordered(_record, tasks), total=len(tasks), desc="generate",
-                               mininterval=5):
+        for task, demo, n in tqdm(pool.imap_unordered(_record, tasks), total=len(tasks), desc="generate",
+                                  mininterval=5):
+            tries[task[0][0]] += n
             if demo is None:
                 (behavior, unit, _), seeds, horizon = task
                 raise BalanceBCError(f"generate: the {behavior!r} expert failed {len(seeds)} times in a row "
@@ -72,5 +76,9 @@ def record_dataset(kind, scenario: dict, out: str) -> dict[str, int]:
         names_by_behavior[behavior].append(f"demo_{len(demos)}")
         demos.append(demos_by_task[tuple(seeds)])
     train, valid = split_train_valid(names_by_behavior, scenario["valid_fraction"], scenario["seed"])
-    write_dataset(out, demos, args, {**names_by_behavior, "train": train, "valid": valid})
+    generation = {b: {"tries": tries[b], "successes": len(names_by_behavior[b])} for b in names}
+    write_dataset(out, demos, args, {**names_by_behavior, "train": train, "valid": valid},
+                  {"generation": json.dumps(generation)})
+    print("expert successes / tries per behavior:",
+          ", ".join(f"{b} {g['successes']}/{g['tries']}" for b, g in generation.items()))
     return {b: len(n) for b, n in names_by_behavior.items()}
