@@ -59,7 +59,8 @@ def test_the_drawer_and_the_slider_experts_do_not_do_each_others_task():
     env = sim.make_env(kind.env_args(OPEN))
     for unit, other in (("drawer", "slider"), ("slider", "drawer")):
         for seed in range(2):
-            assert sim.record_demo(env, unit, seed, 150, kind.make_expert(other, None, seed)) is None, (unit, seed)
+            demo = sim.record_demo(env, unit, seed, 150, kind.make_expert(other, None, seed), obs_keys=kind.obs_keys(OPEN))
+            assert demo is None, (unit, seed)
 
 
 @pytest.mark.slow
