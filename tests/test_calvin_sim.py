@@ -111,7 +111,9 @@ def validate_scenario(scenario: dict) -> dict:
     (lambda s: s["areas"]["right"].update(x=[0.30, 0.40]),
      "scenarios.s.areas.right.x: [0.3, 0.4] is not an interval within the table's top [0.0, 0.35]"),
     (lambda s: s["demos"].update(right=0), "scenarios.s.demos.right: 0 is less than the minimum of 1"),
-    (lambda s: s["demos"].update(far=2), "scenarios.s.demos: expected one entry per area"),
+    (lambda s: s["demos"].update(far=2), "scenarios.s.demos: expected one entry per behavior ['left', 'middle', 'right']"),
+    (lambda s: s.update(without=["right"]), "scenarios.s.demos: expected one entry per behavior ['left', 'middle'] "
+                                            "(all of ['left', 'middle', 'right'] but `without`)"),
 ])
 def test_bad_calvin_pick_params_name_the_key(mutate, expected):
     scenario = copy.deepcopy(PICK)

@@ -76,3 +76,42 @@ def test_a_missing_record_is_not_run(tmp_path, monkeypatch):
     rows = evaluate_claims(_params({"x": {"paper": "p", "treated": "other/uniform", "control": "pick/natural",
                                           "units": ["right"], "expect": "increase"}}))
     assert [r["verdict"] for r in rows] == ["not run"]
+
+
+def test_a_claim_whose_precondition_fails_is_not_applicable(tmp_path, monkeypatch):
+    """The sloppy data does not hurt plain BC (its precondition row is not met), so the claim
+    that a method fixes the harm is not applicable, though its own test would reproduce it."""
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(1)
+    natural = np.clip(rng.normal(0.5, 0.1, 10), 0, 1).round(1)
+    _record("pick", {"natural": natural, "uniform": np.clip(natural + 0.4 + rng.normal(0, 0.1, 10), 0, 1).round(1)})
+    _record("other", {"natural": np.clip(natural + rng.normal(0, 0.05, 10), 0, 1).round(1)})
+    claims = {
+        "hurts": {"paper": "p", "treated": "pick/natural", "control": "other/natural", "units": ["right"],
+                  "expect": "decrease", "precondition": True},
+        "learned": {"paper": "p", "treated": "pick/natural", "control": 0.2, "units": ["right"],
+                    "expect": "increase", "precondition": True},
+        "fixes": {"paper": "p", "treated": "pick/uniform", "control": "pick/natural", "units": ["right"],
+                  "expect": "increase", "requires": ["hurts"]},
+        "fixes_learned": {"paper": "p", "treated": "pick/uniform", "control": "pick/natural", "units": ["right"],
+                          "expect": "increase", "requires": ["learned"]}}
+    by = {r["claim"]: r for r in evaluate_claims(_params(claims))}
+    assert by["hurts"]["verdict"] == "not met"  # equivalent within the margin: no harm
+    assert by["fixes"]["verdict"] == "not applicable" and by["fixes"]["test_verdict"] == "reproduced"
+    assert by["fixes"]["unmet"] == ["hurts: not met"]
+    # against a fixed rate: all 10 policies above 0.2, a sign test's p = 2 / 2**10
+    assert by["learned"]["p"] == pytest.approx(2 / 2 ** 10) and by["learned"]["verdict"] == "met"
+    assert by["learned"]["effect"] == pytest.approx(natural.mean() - 0.2)
+    assert by["fixes_learned"]["verdict"] == "reproduced"
+    # a precondition that was not run leaves the claim not applicable too
+    claims["hurts"]["control"] = "pick_suboptimal/natural"
+    by = {r["claim"]: r for r in evaluate_claims(_params(claims))}
+    assert by["hurts"]["verdict"] == "not run" and by["fixes"]["verdict"] == "not applicable"
+
+
+def test_requires_names_a_precondition():
+    from balancebc.errors import BalanceBCError
+    claims = {"a": {"paper": "p", "treated": "pick/uniform", "control": "pick/natural", "units": ["right"],
+                    "expect": "increase", "requires": ["b"]}}
+    with pytest.raises(BalanceBCError, match=r"analysis.claims.a.requires: 'b' is not among the claims"):
+        _params(claims)

@@ -134,10 +134,16 @@ def methods_of(params: dict, scenario: str) -> list[str]:
 
 
 def _claim_problems(params: dict) -> list[str]:
-    """A claim that reads a method its scenario does not train (a control's other methods)."""
-    problems = []
-    for claim, spec in params["analysis"]["claims"].items():
+    """A claim that requires what is not a precondition, or reads a method its scenario does
+    not train (a control's other methods)."""
+    problems, claims = [], params["analysis"]["claims"]
+    for claim, spec in claims.items():
+        problems += [f"analysis.claims.{claim}.requires: {name!r} is not among the claims; expected some of "
+                     f"{sorted(n for n in claims if n != claim)}" for name in spec["requires"]
+                     if name not in claims or name == claim]
         for role in ("treated", "control"):
+            if not isinstance(spec[role], str):
+                continue
             scenario, _, method = spec[role].partition("/")
             if scenario in params["controls"] and method not in methods_of(params, scenario):
                 problems.append(f"analysis.claims.{claim}.{role}: {spec[role]!r}: {scenario} is a control, trained "

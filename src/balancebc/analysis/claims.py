@@ -2,9 +2,14 @@
 from each scenario's compact record (``records/<scenario>/``: outcomes and weights).
 
 Each claim compares a treated (scenario, method) cell with a control cell on some units:
-paired by (replicate, seed) within one scenario, Welch across two. Every tested row shares
-one Holm family; a row's verdict (``stats.verdict``) is *reproduced*, *contradicted* or
-*inconclusive* at the run's power, and a claim whose cells were not run says so."""
+paired by (replicate, seed) within one scenario, Welch across two, or with a fixed success
+rate (a sign test). Every tested row shares one Holm family; a row's verdict
+(``stats.verdict``) is *reproduced*, *contradicted* or *inconclusive* at the run's power,
+and a claim whose cells were not run says so. Some entries are preconditions, not claims
+(``precondition: true``: the rare behavior is necessary, the sloppy data hurts plain BC,
+the common task is learned); their verdict is *met*, *not met* or *not shown*, and a claim
+that ``requires`` one that is not met everywhere is *not applicable*, whatever its own test
+says."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,7 +23,10 @@ VERDICTS = {
                     "claimed effect, equivalence within the margin (the effect is excluded)",
     "inconclusive": "neither: at this run's power the data cannot tell (compare the effect's CI with the MDE)",
     "not run": "the claim's scenario or method is not in this run's params, or its scenario's record is missing",
+    "not applicable": "a precondition the claim requires was not met or not shown in this run (its rows say "
+                      "which), so the run cannot speak to the claim; its own test is shown as it came out",
 }
+PRECONDITION = {"reproduced": "met", "contradicted": "not met", "inconclusive": "not shown", "not run": "not run"}
 
 
 @dataclass
@@ -44,21 +52,26 @@ def evaluate(claims: dict, records: dict[str, Record], methods: dict[str, list[s
     run's scenarios that have a record; ``methods``: each scenario's methods)."""
     rows = []
     for name, claim in claims.items():
-        cells = [tuple(claim[arm].split("/")) for arm in ("treated", "control")]
+        level = None if isinstance(claim["control"], str) else float(claim["control"])
+        cells = [tuple(claim[arm].split("/")) for arm in ("treated", "control") if isinstance(claim[arm], str)]
         base = {"claim": name, "paper": claim["paper"], "treated": claim["treated"], "control": claim["control"],
-                "expect": claim["expect"], "metric": claim["metric"]}
+                "expect": claim["expect"], "metric": claim["metric"], "precondition": claim["precondition"]}
         if any(s not in records or m not in methods.get(s, []) for s, m in cells):
             rows.append({**base, "unit": ", ".join(claim["units"]), "fraction": None, "verdict": "not run"})
             continue
-        (ts, tm), (cs, cm) = cells
+        (ts, tm), (cs, cm) = cells[0], cells[-1]
         fractions = sorted(checkpoints) if claim["at"] == "curve" and claim["metric"] == "success" else [1.0]
         for unit in claim["units"]:
             for fraction in fractions:
                 a = records[ts].cell(tm, unit, claim["metric"], fraction)
-                b = records[cs].cell(cm, unit, claim["metric"], fraction)
+                b = a if level is not None else records[cs].cell(cm, unit, claim["metric"], fraction)
                 row = {**base, "unit": unit, "fraction": fraction if claim["metric"] == "success" else None}
                 if a is None or b is None:
                     rows.append({**row, "verdict": "not run"})
+                    continue
+                if level is not None:
+                    test = {"paired": False, **stats.against_level(a.to_numpy(), level, analysis["margin"])}
+                    rows.append({**row, "treated_mean": float(a.mean()), "control_mean": level, **test})
                     continue
                 paired = ts == cs
                 if paired:
@@ -72,6 +85,24 @@ def evaluate(claims: dict, records: dict[str, Record], methods: dict[str, list[s
     for r, p in zip(tested, stats.holm([r["p"] for r in tested])):
         r["p_holm"] = p
         r["verdict"] = stats.verdict(r, p, r["expect"], analysis["alpha"])
+    for r in rows:
+        if r["precondition"]:
+            r["verdict"] = PRECONDITION[r["verdict"]]
+    return _apply_preconditions(rows, claims)
+
+
+def _apply_preconditions(rows: list[dict], claims: dict) -> list[dict]:
+    """A claim whose required entries (preconditions, or claims) are not met (reproduced) on
+    every row is not applicable (``unmet`` names them); its test's own verdict stays in
+    ``test_verdict``."""
+    status = {}
+    for r in rows:  # an entry's status: its first row that is not met (reproduced), else met
+        if r["verdict"] not in ("met", "reproduced"):
+            status.setdefault(r["claim"], r["verdict"])
+    for r in rows:
+        unmet = [f"{p}: {status[p]}" for p in claims[r["claim"]]["requires"] if p in status]
+        if unmet and r["verdict"] != "not run":
+            r.update(test_verdict=r["verdict"], verdict="not applicable", unmet=unmet)
     return rows
 
 
@@ -92,24 +123,31 @@ def to_markdown(rows: list[dict], analysis: dict, replicates: int, seeds: int) -
            "| equiv. p | MDE | verdict |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         at = "—" if r["fraction"] is None else ("end" if r["fraction"] == 1.0 else f"{r['fraction']:.0%}")
+        verdict = f"**{r['verdict']}**"
+        if "unmet" in r:
+            verdict += f" (requires {'; '.join(r['unmet'])}; the test alone: {r['test_verdict']})"
+        name = f"{r['claim']} (precondition)" if r["precondition"] else r["claim"]
         if "p" not in r:
-            out.append(f"| {r['claim']} | {r['paper']} | {r['treated']} vs {r['control']} | {r['unit']} | {at} "
-                       f"| | | | | | | **{r['verdict']}** |")
+            out.append(f"| {name} | {r['paper']} | {r['treated']} vs {r['control']} | {r['unit']} | {at} "
+                       f"| | | | | | | {verdict} |")
             continue
         ci = "" if r["ci95"] is None else f" [{r['ci95'][0]:+.2f}, {r['ci95'][1]:+.2f}]"
-        out.append(f"| {r['claim']} | {r['paper']} | {r['treated']} vs {r['control']} | {r['unit']} | {at} | "
+        out.append(f"| {name} | {r['paper']} | {r['treated']} vs {r['control']} | {r['unit']} | {at} | "
                    f"{r['treated_mean']:.2f} | {r['control_mean']:.2f} | {r['effect']:+.2f}{ci} | "
                    f"{stats.format_p(r['p_holm'])} | {_fmt(r['tost_p'], '{:.3f}')} | {_fmt(r['mde'])} | "
-                   f"**{r['verdict']}** |")
+                   f"{verdict} |")
     out += ["", "Verdicts:"] + [f"- *{v}*: {what}." for v, what in VERDICTS.items()]
+    out += ["- A precondition's row reads *met* (its test reproduced), *not met* (contradicted) or *not shown* "
+            "(inconclusive)."]
     return "\n".join(out) + "\n"
 
 
 def to_csv(rows: list[dict]) -> str:
     """``claims.csv``: one row per tested or not-run row, its test flattened."""
     import pandas as pd
-    keys = ["claim", "treated", "control", "metric", "unit", "fraction", "expect", "paired", "treated_mean",
-            "control_mean", "effect", "ci95_low", "ci95_high", "p", "p_holm", "tost_p", "mde", "n", "verdict"]
+    keys = ["claim", "precondition", "treated", "control", "metric", "unit", "fraction", "expect", "paired",
+            "treated_mean", "control_mean", "effect", "ci95_low", "ci95_high", "p", "p_holm", "tost_p", "mde", "n",
+            "verdict", "test_verdict"]
     flat = [{**r, "ci95_low": (r.get("ci95") or [None])[0], "ci95_high": (r.get("ci95") or [None, None])[1]}
             for r in rows]
     return pd.DataFrame([{k: r.get(k) for k in keys} for r in flat]).to_csv(index=False, float_format="%.4f")

@@ -91,6 +91,21 @@ def compare(treated, control, paired: bool, margin: float = 0.10, alpha: float =
     return out
 
 
+def against_level(values, level: float, margin: float = 0.10) -> dict:
+    """Per-policy success rates against a fixed rate ``level``: the effect (mean − level)
+    with a t interval, and a two-sided sign test (policies above vs below the level; ties
+    dropped), which stays defined when every policy has the same rate."""
+    v = np.asarray(values, dtype=float)
+    above, below = int((v > level + _TINY).sum()), int((v < level - _TINY).sum())
+    effect = float(v.mean() - level)
+    sd = float(np.std(v, ddof=1)) if v.size > 1 else 0.0
+    ci = [effect, effect] if sd < _TINY else [float(x) - level for x in
+                                              stats.ttest_1samp(v, level).confidence_interval(0.95)]
+    p = float(stats.binomtest(above, above + below, 0.5).pvalue) if above + below else 1.0
+    return {"effect": effect, "ci95": ci, "p": p, "n": int(v.size), "sd": sd, "tost_p": None, "equivalent": False,
+            "mde": None, "margin": margin}
+
+
 def verdict(test: dict, p_adjusted: float | None, expect: str, alpha: float = 0.05) -> str:
     """'reproduced', 'contradicted' or 'inconclusive' for a claim that the effect is an
     'increase', a 'decrease' or 'equivalent' (within +-margin)."""

@@ -35,6 +35,11 @@ BALANCED = {"type": "boolean", "default": False,
             "description": "record the same total of demos as `demos`, split equally over its behaviors "
                            "(total // K each; the first total % K in `demos`' order get one more): "
                            "the balanced control of the imbalanced scenario"}
+# A control trained without some behaviors (e.g. to show that a behavior is necessary).
+WITHOUT = {"type": "array", "uniqueItems": True, "minItems": 1, "items": {"type": "string"},
+           "description": "behaviors left out of the data, with no entry in `demos`: a control trained "
+                          "without them (is the behavior necessary? does the sloppy data hurt?); a left-out "
+                          "region or area is still evaluated"}
 GROUPS = {"type": "object", "minProperties": 1,
           "additionalProperties": {"type": "array", "minItems": 1, "items": {"type": "string"}}}
 
@@ -44,6 +49,20 @@ def grouped_behaviors(scenario: dict, masks: list[str]) -> list[str]:
     if scenario.get("behaviors"):
         return list(scenario["behaviors"])
     return [m for m in masks if m not in ("train", "valid")]
+
+
+def demonstrated(scenario: dict, names) -> tuple[list[str], list[str]]:
+    """(the behaviors among ``names`` that have demos, problems with ``demos`` and ``without``):
+    every name in exactly one of the two."""
+    without = scenario.get("without", [])
+    problems = [f"without: {sorted(set(without) - set(names))} are not behaviors; expected some of {list(names)}"
+                ] if set(without) - set(names) else []
+    expected = [n for n in names if n not in without]
+    if set(scenario["demos"]) != set(expected):
+        problems.append(f"demos: expected one entry per behavior {sorted(expected)}"
+                        + (f" (all of {list(names)} but `without`)" if without else "")
+                        + f", got {sorted(scenario['demos'])}")
+    return expected, problems
 
 
 def demo_counts(scenario: dict) -> dict[str, int]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from balancebc import registry
-from balancebc.scenarios.base import BALANCED, Rollouts, ScenarioKind, demo_counts
+from balancebc.scenarios.base import BALANCED, WITHOUT, Rollouts, ScenarioKind, demo_counts
 from balancebc.scenarios.calvin_pick import CALVIN, OBS_KEYS, calvin_problems
 from balancebc.sim import calvin_env
 from balancebc.sim.record import record_dataset
@@ -25,8 +25,9 @@ class CalvinOpen(ScenarioKind):
         "properties": {
             **CALVIN,
             "demos": {"description": f"successful demos per behavior, of {sorted(BEHAVIORS)}", "type": "object",
-                      "minProperties": 2, "additionalProperties": {"type": "integer", "minimum": 1}},
+                      "minProperties": 1, "additionalProperties": {"type": "integer", "minimum": 1}},
             "balanced": BALANCED,
+            "without": {**WITHOUT, "items": {"enum": sorted(BEHAVIORS)}},
         },
     }
 
@@ -34,7 +35,16 @@ class CalvinOpen(ScenarioKind):
         unknown = sorted(set(scenario["demos"]) - set(BEHAVIORS))
         problems = [f"demos.{b}: no expert for behavior {b!r} (expected some of {sorted(BEHAVIORS)})"
                     for b in unknown]
+        problems += [f"without: {b!r} also has demos; expected it in one of `demos` and `without`"
+                     for b in scenario.get("without", []) if b in scenario["demos"]]
+        if len(self.units_of(scenario)) < 2:
+            problems.append(f"demos: {sorted(scenario['demos'])}: expected two tasks to tell apart, with "
+                            "demos or in `without`")
         return problems + calvin_problems(scenario)
+
+    def units_of(self, scenario: dict) -> list[str]:
+        """The tasks evaluated: those with demos, then those left out (``without``)."""
+        return list(scenario["demos"]) + [b for b in scenario.get("without", []) if b not in scenario["demos"]]
 
     def obs_keys(self, scenario):
         return OBS_KEYS
@@ -43,13 +53,13 @@ class CalvinOpen(ScenarioKind):
         return list(scenario["demos"])
 
     def evaluation(self, scenario, env_args):
-        return Rollouts("task", list(scenario["demos"]), scenario["horizon"])
+        return Rollouts("task", self.units_of(scenario), scenario["horizon"])
 
     def make_dataset(self, scenario, out):
         return record_dataset(self, scenario, out)
 
     def env_args(self, scenario: dict) -> dict:
-        units = {b: BEHAVIORS[b] for b in scenario["demos"]}
+        units = {b: BEHAVIORS[b] for b in self.units_of(scenario)}
         return calvin_env.env_args(self.name, scenario.get("scene", "calvin_scene_D"), scenario["horizon"], units,
                                    scenario.get("cameras"), scenario.get("image_size", 84))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from balancebc import registry
-from balancebc.scenarios.base import BALANCED, Rollouts, ScenarioKind, demo_counts
+from balancebc.scenarios.base import BALANCED, WITHOUT, Rollouts, ScenarioKind, demo_counts, demonstrated
 from balancebc.scenarios.base import SIMULATED as _SIMULATED
 from balancebc.sim import calvin_env
 from balancebc.sim.record import record_dataset
@@ -42,16 +42,14 @@ class CalvinPick(ScenarioKind):
                       "additionalProperties": {"type": "object", "required": ["x", "y"], "additionalProperties": False,
                                                "properties": {"x": AREA, "y": AREA}}},
             "demos": {"description": "successful demos per area (one behavior per area)", "type": "object",
-                      "minProperties": 2, "additionalProperties": {"type": "integer", "minimum": 1}},
+                      "minProperties": 1, "additionalProperties": {"type": "integer", "minimum": 1}},
             "balanced": BALANCED,
+            "without": WITHOUT,
         },
     }
 
     def check(self, scenario):
-        problems = []
-        if set(scenario["demos"]) != set(scenario["areas"]):
-            problems.append(f"demos: expected one entry per area {sorted(scenario['areas'])}, "
-                            f"got {sorted(scenario['demos'])}")
+        problems = demonstrated(scenario, list(scenario["areas"]))[1]
         if missing := calvin_problems(scenario):
             return problems + missing
         tx, ty = calvin_env.table(scenario.get("scene", "calvin_scene_D"))
@@ -66,7 +64,8 @@ class CalvinPick(ScenarioKind):
         return OBS_KEYS
 
     def behaviors(self, scenario, masks):
-        return list(scenario["areas"])
+        """One per area, but those left out (``without``), which are still evaluated."""
+        return demonstrated(scenario, list(scenario["areas"]))[0]
 
     def evaluation(self, scenario, env_args):
         return Rollouts("area", list(scenario["areas"]), scenario["horizon"])
@@ -83,7 +82,7 @@ class CalvinPick(ScenarioKind):
 
     def demo_plan(self, scenario: dict) -> list[tuple[str, str, dict | None]]:
         counts = demo_counts(scenario)
-        return [(a, a, None) for a in scenario["areas"] for _ in range(counts[a])]
+        return [(a, a, None) for a in scenario["areas"] if a in counts for _ in range(counts[a])]
 
     def make_expert(self, unit: str, sloppiness: dict | None, seed: int):
         from balancebc.sim.calvin_expert import LiftExpert

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from balancebc import registry
-from balancebc.scenarios.base import BALANCED, SIMULATED, Rollouts, ScenarioKind, demo_counts
+from balancebc.scenarios.base import BALANCED, SIMULATED, WITHOUT, Rollouts, ScenarioKind, demo_counts, demonstrated
 from balancebc.sim import env as sim
 from balancebc.sim.record import record_dataset
 
@@ -19,22 +19,21 @@ class Pick(ScenarioKind):
             **SIMULATED,
             "regions": {"$ref": "#/$defs/regions", "minProperties": 2},
             "demos": {"description": "successful demos per region (one behavior per region)", "type": "object",
-                      "minProperties": 2, "additionalProperties": {"type": "integer", "minimum": 1}},
+                      "minProperties": 1, "additionalProperties": {"type": "integer", "minimum": 1}},
             "balanced": BALANCED,
+            "without": WITHOUT,
         },
     }
 
     def check(self, scenario):
-        if set(scenario["demos"]) != set(scenario["regions"]):
-            return [f"demos: expected one entry per behavior {sorted(scenario['regions'])}, "
-                    f"got {sorted(scenario['demos'])}"]
-        return []
+        return demonstrated(scenario, list(scenario["regions"]))[1]
 
     def obs_keys(self, scenario):
         return sim.POLICY_OBS_KEYS
 
     def behaviors(self, scenario, masks):
-        return list(scenario["regions"])
+        """One per region, but those left out (``without``), which are still evaluated."""
+        return demonstrated(scenario, list(scenario["regions"]))[0]
 
     def evaluation(self, scenario, env_args):
         return Rollouts("region", list(scenario["regions"]), scenario["horizon"])
@@ -50,7 +49,7 @@ class Pick(ScenarioKind):
     def demo_plan(self, scenario: dict) -> list[tuple[str, str, dict | None]]:
         """(behavior, region, sloppiness) of every demo to record: one behavior per region."""
         counts = demo_counts(scenario)
-        return [(r, r, None) for r in scenario["regions"] for _ in range(counts[r])]
+        return [(r, r, None) for r in scenario["regions"] if r in counts for _ in range(counts[r])]
 
     def make_expert(self, unit: str, sloppiness: dict | None, seed: int):
         """The region expert; ``sloppiness`` (a scenario's ``suboptimal`` parameters) makes it sloppy."""

@@ -5,7 +5,7 @@ per region."""
 from __future__ import annotations
 
 from balancebc import registry
-from balancebc.scenarios.base import BALANCED, SIMULATED, demo_counts
+from balancebc.scenarios.base import BALANCED, SIMULATED, WITHOUT, demo_counts, demonstrated
 from balancebc.scenarios.pick import Pick
 
 BEHAVIORS = ("optimal", "suboptimal")
@@ -33,9 +33,10 @@ class PickSuboptimal(Pick):
             **SIMULATED,
             "regions": {"$ref": "#/$defs/regions"},
             "demos": {"description": "successful demos per behavior, each spread over the regions in turn",
-                      "type": "object", "additionalProperties": False, "required": list(BEHAVIORS),
+                      "type": "object", "additionalProperties": False, "minProperties": 1,
                       "properties": {b: {"type": "integer", "minimum": 1} for b in BEHAVIORS}},
             "balanced": BALANCED,
+            "without": WITHOUT,
             "suboptimal": {
                 "description": "how the suboptimal demos are sloppy (a style and its settings)",
                 "type": "object", "additionalProperties": False, "required": ["style"],
@@ -55,16 +56,16 @@ class PickSuboptimal(Pick):
     }
 
     def check(self, scenario):
-        return []
+        return demonstrated(scenario, list(BEHAVIORS))[1]
 
     def behaviors(self, scenario, masks):
-        return list(BEHAVIORS)
+        return demonstrated(scenario, list(BEHAVIORS))[0]
 
     def demo_plan(self, scenario):
         """Optimal and suboptimal demos, each spread over the regions in turn."""
         regions, counts = list(scenario["regions"]), demo_counts(scenario)
         return [(b, regions[j % len(regions)], scenario["suboptimal"] if b == "suboptimal" else None)
-                for b in BEHAVIORS for j in range(counts[b])]
+                for b in BEHAVIORS if b in counts for j in range(counts[b])]
 
 
 registry.SCENARIOS.register(PickSuboptimal())

@@ -28,7 +28,8 @@ def read_records(scenarios) -> dict[str, claims.Record]:
 def evaluate_claims(params: dict) -> list[dict]:
     """The claims table's rows for this run's params and records."""
     analysis = params["analysis"]
-    named = {cell.split("/")[0] for claim in analysis["claims"].values() for cell in (claim["treated"], claim["control"])}
+    named = {cell.split("/")[0] for claim in analysis["claims"].values() for cell in (claim["treated"], claim["control"])
+             if isinstance(cell, str)}
     scenarios = [s for s in all_scenarios(params) if s in named]
     return claims.evaluate(analysis["claims"], read_records(scenarios), {s: methods_of(params, s) for s in scenarios},
                            params["checkpoints"], analysis)
