@@ -81,10 +81,11 @@ def test_snakemake_configfile_reaches_the_jobs_and_controls_train_the_baseline_a
     trained = {(m.group(1), m.group(2)) for rule, cmd in jobs if rule == "train"
                for m in [re.search(r"--scenario (\w+) .*--method (\w+)", cmd)]}
     study = load(REPO / "params.yaml", REPO / "params_claims.yaml")
-    assert {m for s, m in trained if s == "pick_balanced"} == {"natural"}
+    for control in ("pick_balanced", "pick_without_right", "pick_optimal"):
+        assert {m for s, m in trained if s == control} == {"natural"}, control
     assert {m for s, m in trained if s == "pick"} == set(study["methods"]) == {"natural", "uniform", "dro_remix",
                                                                                "dro_metagrad"}
-    assert sum(rule == "train" for rule, _ in jobs) == (4 + 4 + 1) * 2 * 10
+    assert sum(rule == "train" for rule, _ in jobs) == (4 + 4 + 1 + 1 + 1) * 2 * 10  # 2 scenarios, 3 controls
     # a job of that run reads the composed params: ten seeds, 2,400 steps
     written = list((project / ".balancebc").glob("params-*.yaml"))
     assert len(written) == 1
