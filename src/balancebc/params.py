@@ -134,8 +134,8 @@ def methods_of(params: dict, scenario: str) -> list[str]:
 
 
 def _claim_problems(params: dict) -> list[str]:
-    """A claim that requires what is not a precondition, or reads a method its scenario does
-    not train (a control's other methods)."""
+    """A claim that requires an entry the claims do not have, or reads a method its scenario
+    does not train (a control's other methods)."""
     problems, claims = [], params["analysis"]["claims"]
     for claim, spec in claims.items():
         problems += [f"analysis.claims.{claim}.requires: {name!r} is not among the claims; expected some of "

@@ -64,9 +64,9 @@ def evaluate(claims: dict, records: dict[str, Record], methods: dict[str, list[s
         for unit in claim["units"]:
             for fraction in fractions:
                 a = records[ts].cell(tm, unit, claim["metric"], fraction)
-                b = a if level is not None else records[cs].cell(cm, unit, claim["metric"], fraction)
+                b = None if level is not None else records[cs].cell(cm, unit, claim["metric"], fraction)
                 row = {**base, "unit": unit, "fraction": fraction if claim["metric"] == "success" else None}
-                if a is None or b is None:
+                if a is None or (b is None and level is None):
                     rows.append({**row, "verdict": "not run"})
                     continue
                 if level is not None:
